@@ -1,0 +1,56 @@
+using System.Buffers;
+
+namespace RawSocketChat.Protocol;
+
+/// <summary>
+/// Turns messages into frame bytes. Server frames are written whole, unfragmented and unmasked
+/// (RFC 6455 §5.1: "A server MUST NOT mask any frames that it sends to the client"). The masked variant exists for
+/// clients (tests, the load generator).
+/// </summary>
+public static class FrameWriter
+{
+    /// <summary>Writes one complete frame to <paramref name="writer"/> with a single header reservation.</summary>
+    public static void WriteFrame(IBufferWriter<byte> writer, Opcode opcode, ReadOnlySpan<byte> payload, bool fin = true)
+    {
+        var header = new FrameHeader(fin, 0, opcode, Masked: false, payload.Length, 0);
+        int headerLength = header.EncodedLength;
+        Span<byte> span = writer.GetSpan(headerLength + Math.Min(payload.Length, 4096));
+        header.WriteTo(span);
+
+        // Small frames (the common case) go out in one contiguous copy; large ones are streamed through GetSpan.
+        if (span.Length - headerLength >= payload.Length)
+        {
+            payload.CopyTo(span[headerLength..]);
+            writer.Advance(headerLength + payload.Length);
+            return;
+        }
+        writer.Advance(headerLength);
+        while (!payload.IsEmpty)
+        {
+            Span<byte> chunk = writer.GetSpan(1);
+            int n = Math.Min(chunk.Length, payload.Length);
+            payload[..n].CopyTo(chunk);
+            writer.Advance(n);
+            payload = payload[n..];
+        }
+    }
+
+    /// <summary>Writes a Close frame with <paramref name="code"/> and a reason cut to fit (§5.5.1).</summary>
+    public static void WriteClose(IBufferWriter<byte> writer, ushort code, ReadOnlySpan<char> reason)
+    {
+        Span<byte> payload = stackalloc byte[125];
+        int length = ClosePayload.Write(payload, code, reason);
+        WriteFrame(writer, Opcode.Close, payload[..length]);
+    }
+
+    /// <summary>Writes a client-style masked frame into <paramref name="destination"/>; returns the bytes written.</summary>
+    public static int WriteMaskedFrame(Span<byte> destination, Opcode opcode, ReadOnlySpan<byte> payload, uint maskKey, bool fin = true, byte rsv = 0)
+    {
+        var header = new FrameHeader(fin, rsv, opcode, Masked: true, payload.Length, maskKey);
+        int headerLength = header.WriteTo(destination);
+        Masking.Apply(payload, destination.Slice(headerLength, payload.Length), maskKey, 0);
+        return headerLength + payload.Length;
+    }
+
+    public static int MaskedFrameLength(int payloadLength) => 2 + FrameHeader.ExtendedLengthBytes(payloadLength) + 4 + payloadLength;
+}
