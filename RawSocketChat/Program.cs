@@ -1,1 +1,48 @@
-Console.WriteLine("placeholder");
+using System.Runtime.InteropServices;
+using RawSocketChat.Endpoints;
+using RawSocketChat.Hosting;
+using RawSocketChat.Transport;
+
+// The entry point only wires the layers together: options → router (endpoints) → server → wait for a signal.
+ServerOptions? options = ServerOptions.Parse(args, Environment.GetEnvironmentVariable, out bool help, out string? error);
+if (help)
+{
+    Console.Write(ServerOptions.HelpText());
+    return 0;
+}
+if (options is null)
+{
+    Console.Error.WriteLine($"error: {error}");
+    return 2;
+}
+
+var log = new Log(options.LogLevel);
+var router = new Router()
+    .MapGet("/", new StaticPage(options.ClientHtml, "text/html; charset=utf-8").Handle)
+    .MapWebSocket("/echo", new EchoEndpoint());
+
+await using var server = new Server(options, router, log);
+try
+{
+    server.Start();
+}
+catch (System.Net.Sockets.SocketException e)
+{
+    log.Error($"cannot listen on {options.Host}:{options.Port}: {e.Message}");
+    return 1;
+}
+
+// Ctrl+C (SIGINT) and SIGTERM both mean: shut down gracefully.
+var stop = new TaskCompletionSource();
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+await stop.Task;
+await server.StopAsync();
+return 0;
+
+void OnSignal(PosixSignalContext context)
+{
+    context.Cancel = true; // we exit on our own, after the connections are closed
+    log.Info($"received {context.Signal}");
+    stop.TrySetResult();
+}

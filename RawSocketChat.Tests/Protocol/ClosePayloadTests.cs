@@ -1,0 +1,165 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
+using RawSocketChat.Protocol;
+
+namespace RawSocketChat.Tests.Protocol;
+
+public class ClosePayloadTests
+{
+    // §5.5.1: the body is optional; without one the application sees 1005 "no status received" (§7.4.1).
+    [Fact]
+    public void Empty_payload_means_no_status()
+    {
+        Assert.Equal(ProtocolError.None, ClosePayload.Parse([], out ushort code, out string reason));
+        Assert.Equal(CloseCode.NoStatusReceived, code);
+        Assert.Equal("", reason);
+    }
+
+    // §5.5.1: if there is a body, its first two bytes are the code — one byte cannot be.
+    [Fact]
+    public void One_byte_payload_is_a_protocol_error()
+    {
+        ProtocolError error = ClosePayload.Parse([0x03], out _, out _);
+
+        Assert.Equal(ProtocolError.InvalidClosePayloadLength, error);
+        Assert.Equal(CloseCode.ProtocolError, error.ToCloseCode());
+    }
+
+    [Fact]
+    public void Code_is_big_endian_and_reason_is_decoded()
+    {
+        Assert.Equal(ProtocolError.None, ClosePayload.Parse(Frames.CloseBody(1000, "bye 👋"u8), out ushort code, out string reason));
+        Assert.Equal(1000, code);
+        Assert.Equal("bye 👋", reason);
+    }
+
+    // §7.4.1-7.4.2: codes below 1000, reserved 1004, API-only 1005/1006/1015, unassigned 1016-2999 and 5000+
+    // may not be sent, so receiving one is a protocol error.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(999)]
+    [InlineData(1004)]
+    [InlineData(1005)]
+    [InlineData(1006)]
+    [InlineData(1012)]
+    [InlineData(1015)]
+    [InlineData(1016)]
+    [InlineData(2999)]
+    [InlineData(5000)]
+    [InlineData(65535)]
+    public void Code_that_may_not_be_sent_is_a_protocol_error(int code)
+    {
+        ProtocolError error = ClosePayload.Parse(Frames.CloseBody((ushort)code), out _, out _);
+
+        Assert.Equal(ProtocolError.InvalidCloseCode, error);
+        Assert.Equal(CloseCode.ProtocolError, error.ToCloseCode());
+        Assert.False(CloseCode.IsValidOnWire((ushort)code));
+    }
+
+    [Theory]
+    [InlineData(1000)]
+    [InlineData(1001)]
+    [InlineData(1002)]
+    [InlineData(1003)]
+    [InlineData(1007)]
+    [InlineData(1008)]
+    [InlineData(1009)]
+    [InlineData(1010)]
+    [InlineData(1011)]
+    [InlineData(3000)]
+    [InlineData(3999)]
+    [InlineData(4000)]
+    [InlineData(4999)]
+    public void Code_that_may_be_sent_is_accepted(int code)
+    {
+        Assert.Equal(ProtocolError.None, ClosePayload.Parse(Frames.CloseBody((ushort)code, "ok"u8), out ushort parsed, out string reason));
+        Assert.Equal(code, parsed);
+        Assert.Equal("ok", reason);
+    }
+
+    // §5.5.1 + §8.1: the reason is UTF-8; anything else fails the connection with 1007.
+    [Theory]
+    [InlineData(new byte[] { 0xFF })]
+    [InlineData(new byte[] { 0x41, 0xC3 })]            // truncated é
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]      // surrogate
+    public void Reason_that_is_not_utf8_is_invalid_payload_data(byte[] reason)
+    {
+        ProtocolError error = ClosePayload.Parse(Frames.CloseBody(1000, reason), out _, out _);
+
+        Assert.Equal(ProtocolError.InvalidUtf8, error);
+        Assert.Equal(CloseCode.InvalidPayloadData, error.ToCloseCode());
+    }
+
+    [Fact]
+    public void Write_puts_the_code_first_then_the_reason()
+    {
+        var buffer = new byte[125];
+
+        int written = ClosePayload.Write(buffer, CloseCode.GoingAway, "restart");
+
+        Assert.Equal(Frames.CloseBody(1001, "restart"u8), buffer[..written]);
+    }
+
+    [Fact]
+    public void Write_without_a_reason_is_just_the_code()
+    {
+        var buffer = new byte[125];
+
+        Assert.Equal(2, ClosePayload.Write(buffer, CloseCode.NormalClosure, ""));
+        Assert.Equal(new byte[] { 0x03, 0xE8 }, buffer[..2]);
+    }
+
+    // §5.5: a control frame carries at most 125 bytes, so a long reason is cut — but never inside a code point.
+    [Theory]
+    [InlineData("😀", 200)]   // 4 bytes each; 123 = 30 × 4 + 3, so a naive cut would leave 3 bytes of an emoji
+    [InlineData("中", 200)]   // 3 bytes each; 123 = 41 × 3 exactly
+    [InlineData("é", 200)]    // 2 bytes each; 123 = 61 × 2 + 1
+    [InlineData("a😀", 100)]
+    [InlineData("x", 200)]
+    public void Write_truncates_a_long_reason_on_a_code_point_boundary(string unit, int repeat)
+    {
+        string reason = string.Concat(Enumerable.Repeat(unit, repeat));
+        var buffer = new byte[256];
+
+        int written = ClosePayload.Write(buffer, CloseCode.NormalClosure, reason);
+
+        Assert.InRange(written, 2, 125);
+        byte[] reasonBytes = buffer[2..written];
+        Assert.True(Utf8.IsValid(reasonBytes));
+        string kept = Encoding.UTF8.GetString(reasonBytes);
+        Assert.StartsWith(kept, reason, StringComparison.Ordinal);
+        // Nothing more would have fit: the next code point is longer than the space left.
+        int nextCodePointBytes = Encoding.UTF8.GetByteCount(reason[kept.Length..][..(char.IsHighSurrogate(reason[kept.Length]) ? 2 : 1)]);
+        Assert.True(written + nextCodePointBytes > 125);
+    }
+
+    [Fact]
+    public void Emoji_heavy_200_char_reason_fits_a_control_frame()
+    {
+        string reason = string.Concat(Enumerable.Repeat("🔥x", 100)); // 200 code points, 300 UTF-16 chars, 500 bytes
+        var buffer = new byte[125];
+
+        int written = ClosePayload.Write(buffer, CloseCode.PolicyViolation, reason);
+
+        Assert.True(written <= 125);
+        Assert.Equal(ProtocolError.None, ClosePayload.Parse(buffer.AsSpan(0, written), out ushort code, out string parsed));
+        Assert.Equal(CloseCode.PolicyViolation, code);
+        Assert.StartsWith(parsed, reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Written_close_frame_is_accepted_by_a_receiver()
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        FrameWriter.WriteClose(writer, CloseCode.GoingAway, string.Concat(Enumerable.Repeat("👋", 60)));
+        Assert.True(writer.WrittenCount <= 2 + 125);
+
+        using var receiver = new WebSocketReceiver(new ReceiverOptions { RequireMaskedFrames = false });
+        ReceiveResult result = receiver.ReceiveOnce(writer.WrittenSpan.ToArray());
+
+        Assert.Equal(ReceiveStatus.Close, result.Status);
+        Assert.Equal(CloseCode.GoingAway, result.CloseCode);
+        Assert.Equal(string.Concat(Enumerable.Repeat("👋", 30)), result.CloseReason);
+    }
+}

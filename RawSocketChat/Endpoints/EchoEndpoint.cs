@@ -1,0 +1,23 @@
+using RawSocketChat.Protocol;
+using RawSocketChat.Transport;
+
+namespace RawSocketChat.Endpoints;
+
+/// <summary>
+/// <c>/echo</c>: every message comes back with the same opcode. It is what conformance suites (Autobahn), the
+/// interop tests and the benchmarks talk to, so it adds nothing of its own.
+/// </summary>
+public sealed class EchoEndpoint : IWebSocketHandler
+{
+    public IReadOnlyList<string> Subprotocols => [];
+
+    public ValueTask OnOpenAsync(WebSocketConnection connection) => ValueTask.CompletedTask;
+
+    public ValueTask OnMessageAsync(WebSocketConnection connection, Opcode opcode, ReadOnlyMemory<byte> payload)
+    {
+        connection.Send(opcode, payload.Span);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask OnClosedAsync(WebSocketConnection connection, CloseInfo close) => ValueTask.CompletedTask;
+}

@@ -1,0 +1,211 @@
+using System.Globalization;
+using System.Net;
+using RawSocketChat.Http;
+
+namespace RawSocketChat.Hosting;
+
+/// <summary>
+/// Every setting of the server, with its safe default. Each one is a command-line option <c>--name value</c> and an
+/// environment variable <c>RAWSOCKETCHAT_NAME</c> (dashes become underscores); the command line wins.
+/// </summary>
+public sealed class ServerOptions
+{
+    // Network
+    public string Host { get; set; } = "127.0.0.1";
+    public int Port { get; set; } = 8080;
+    public LogLevel LogLevel { get; set; } = LogLevel.Info;
+
+    // Opening handshake
+    public int MaxHeaderBytes { get; set; } = 8 * 1024;
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public string AllowedOrigins { get; set; } = OriginPolicy.Default;
+
+    // Framing and connection life
+    public long MaxMessageBytes { get; set; } = 1024 * 1024;
+    public long MaxSendBufferBytes { get; set; } = 4 * 1024 * 1024;
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(75);
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    // Abuse protection
+    public int MaxConnections { get; set; } = 10_000;
+    public int MaxConnectionsPerIp { get; set; } = 20;
+    public string TrustedProxies { get; set; } = "";
+
+    // Chat
+    public string Data { get; set; } = Path.Combine(".", "data", "rawsocketchat.db");
+    public double Rate { get; set; } = 5;
+    public int Burst { get; set; } = 10;
+    public int MaxTextLength { get; set; } = 2000;
+    public int Pbkdf2Iterations { get; set; } = 600_000;
+    public string Admin { get; set; } = "";
+    public TimeSpan SessionTtl { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>The page served at <c>GET /</c>.</summary>
+    public string ClientHtml { get; set; } = "client.html";
+
+    public static IReadOnlyList<Option> All { get; } =
+    [
+        new("host", "Address to listen on", o => o.Host, (o, v) => o.Host = v),
+        new("port", "TCP port", o => o.Port.ToString(CultureInfo.InvariantCulture), (o, v) => o.Port = ParseInt(v, 0, 65535)),
+        new("log-level", "trace, debug, info, warn, error or none", o => o.LogLevel.ToString().ToLowerInvariant(), (o, v) => o.LogLevel = Enum.Parse<LogLevel>(v, ignoreCase: true)),
+        new("max-header-bytes", "Largest request line + headers; larger gets 431", o => Num(o.MaxHeaderBytes), (o, v) => o.MaxHeaderBytes = ParseInt(v, 256, 1 << 20)),
+        new("handshake-timeout", "Time to complete the opening handshake before the TCP connection is dropped", o => Dur(o.HandshakeTimeout), (o, v) => o.HandshakeTimeout = ParseDuration(v)),
+        new("allowed-origins", "Browser origins allowed: '*', 'self', 'null' or scheme://host[:port], comma-separated", o => o.AllowedOrigins, (o, v) => o.AllowedOrigins = v),
+        new("max-message-bytes", "Largest WebSocket message across all fragments; larger closes with 1009", o => Num(o.MaxMessageBytes), (o, v) => o.MaxMessageBytes = ParseInt(v, 125, 1 << 30)),
+        new("max-send-buffer-bytes", "Outbound bytes queued for a peer that is not reading before it is disconnected", o => Num(o.MaxSendBufferBytes), (o, v) => o.MaxSendBufferBytes = ParseInt(v, 1024, int.MaxValue)),
+        new("ping-interval", "Send a ping when nothing was received for this long", o => Dur(o.PingInterval), (o, v) => o.PingInterval = ParseDuration(v)),
+        new("idle-timeout", "Close a connection from which nothing was received for this long", o => Dur(o.IdleTimeout), (o, v) => o.IdleTimeout = ParseDuration(v)),
+        new("close-timeout", "Wait this long for the peer's Close before dropping TCP", o => Dur(o.CloseTimeout), (o, v) => o.CloseTimeout = ParseDuration(v)),
+        new("shutdown-timeout", "On SIGTERM/Ctrl+C, wait this long for connections to close", o => Dur(o.ShutdownTimeout), (o, v) => o.ShutdownTimeout = ParseDuration(v)),
+        new("max-connections", "Open connections in total; over it a handshake gets 503", o => Num(o.MaxConnections), (o, v) => o.MaxConnections = ParseInt(v, 1, 10_000_000)),
+        new("max-connections-per-ip", "Open WebSocket connections per client IP; over it a handshake gets 503", o => Num(o.MaxConnectionsPerIp), (o, v) => o.MaxConnectionsPerIp = ParseInt(v, 1, 10_000_000)),
+        new("trusted-proxies", "Proxy addresses or CIDR ranges whose X-Forwarded-For is believed, comma-separated", o => o.TrustedProxies, (o, v) => o.TrustedProxies = v),
+        new("data", "SQLite database file of the embedded store", o => o.Data, (o, v) => o.Data = v),
+        new("rate", "Chat messages per second allowed per connection (and per IP)", o => o.Rate.ToString(CultureInfo.InvariantCulture), (o, v) => o.Rate = ParseDouble(v)),
+        new("burst", "Chat messages allowed in a burst above the rate", o => Num(o.Burst), (o, v) => o.Burst = ParseInt(v, 1, 1_000_000)),
+        new("max-text-length", "Longest chat message text, in characters", o => Num(o.MaxTextLength), (o, v) => o.MaxTextLength = ParseInt(v, 1, 1_000_000)),
+        new("pbkdf2-iterations", "PBKDF2-HMAC-SHA256 iterations for new password hashes", o => Num(o.Pbkdf2Iterations), (o, v) => o.Pbkdf2Iterations = ParseInt(v, 1, 100_000_000)),
+        new("admin", "Registered user names that are admins, comma-separated", o => o.Admin, (o, v) => o.Admin = v),
+        new("session-ttl", "Lifetime of a login session token", o => Dur(o.SessionTtl), (o, v) => o.SessionTtl = ParseDuration(v)),
+        new("client-html", "File served at GET /", o => o.ClientHtml, (o, v) => o.ClientHtml = v),
+    ];
+
+    public sealed record Option(string Name, string Help, Func<ServerOptions, string> Default, Action<ServerOptions, string> Set)
+    {
+        public string EnvironmentVariable => "RAWSOCKETCHAT_" + Name.Replace('-', '_').ToUpperInvariant();
+    }
+
+    /// <summary>
+    /// Reads environment variables, then the command line. Returns null with <paramref name="error"/> set when an
+    /// option is unknown or its value invalid; <paramref name="help"/> is true for <c>--help</c>.
+    /// </summary>
+    public static ServerOptions? Parse(string[] args, Func<string, string?> environment, out bool help, out string? error)
+    {
+        var options = new ServerOptions();
+        help = false;
+        error = null;
+        try
+        {
+            foreach (Option option in All)
+            {
+                string? value = environment(option.EnvironmentVariable);
+                if (!string.IsNullOrEmpty(value))
+                    Apply(options, option, value, option.EnvironmentVariable);
+            }
+
+            for (int i = 0; i < args.Length; i++)
+            {
+                string arg = args[i];
+                if (arg is "--help" or "-h" or "-?")
+                {
+                    help = true;
+                    return options;
+                }
+                if (!arg.StartsWith("--", StringComparison.Ordinal))
+                    throw new FormatException($"Unexpected argument '{arg}'");
+
+                string name = arg[2..];
+                string? value = null;
+                int eq = name.IndexOf('=');
+                if (eq >= 0) { value = name[(eq + 1)..]; name = name[..eq]; }
+                Option option = All.FirstOrDefault(o => o.Name == name) ?? throw new FormatException($"Unknown option '--{name}' (see --help)");
+                if (value is null)
+                {
+                    if (i + 1 >= args.Length) throw new FormatException($"Option '--{name}' needs a value");
+                    value = args[++i];
+                }
+                Apply(options, option, value, "--" + name);
+            }
+            options.Validate();
+            return options;
+        }
+        catch (FormatException e)
+        {
+            error = e.Message;
+            return null;
+        }
+    }
+
+    private static void Apply(ServerOptions options, Option option, string value, string source)
+    {
+        try
+        {
+            option.Set(options, value);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+        {
+            throw new FormatException($"Invalid value '{value}' for {source}: {e.Message}");
+        }
+    }
+
+    private void Validate()
+    {
+        if (!IPAddress.TryParse(Host, out _) && Host != "localhost")
+            throw new FormatException($"--host must be an IP address or localhost, not '{Host}'");
+        if (IdleTimeout <= PingInterval)
+            throw new FormatException("--idle-timeout must be longer than --ping-interval, or live peers would be dropped");
+        _ = new OriginPolicy(AllowedOrigins);
+        _ = ProxyList.Parse(TrustedProxies);
+    }
+
+    public static string HelpText()
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine("RawSocketChat — a chat server on a hand-written RFC 6455 WebSocket stack.");
+        text.AppendLine();
+        text.AppendLine("Usage: dotnet run --project RawSocketChat -- [--option value]...");
+        text.AppendLine();
+        text.AppendLine("Every option can also be set with the environment variable shown; the command line wins.");
+        text.AppendLine("Durations take a unit: 500ms, 10s, 5m, 1h, 30d (a bare number means seconds).");
+        text.AppendLine();
+        var defaults = new ServerOptions();
+        foreach (Option o in All)
+        {
+            text.AppendLine($"  --{o.Name,-24} {o.Help}");
+            text.AppendLine($"  {"",-26} default: {(o.Default(defaults) is { Length: > 0 } d ? d : "(none)")}; env: {o.EnvironmentVariable}");
+        }
+        return text.ToString();
+    }
+
+    private static string Num(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Dur(TimeSpan value) => value switch
+    {
+        { TotalDays: >= 1 } when value.TotalDays == Math.Floor(value.TotalDays) => $"{value.TotalDays:0}d",
+        { TotalSeconds: >= 1 } when value.TotalSeconds == Math.Floor(value.TotalSeconds) => $"{value.TotalSeconds:0}s",
+        _ => $"{value.TotalMilliseconds:0}ms",
+    };
+
+    private static int ParseInt(string value, int min, int max)
+    {
+        int n = int.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture);
+        if (n < min || n > max) throw new ArgumentException($"must be between {min} and {max}");
+        return n;
+    }
+
+    private static double ParseDouble(string value)
+    {
+        double d = double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
+        if (!(d > 0) || double.IsInfinity(d)) throw new ArgumentException("must be a positive number");
+        return d;
+    }
+
+    public static TimeSpan ParseDuration(string value)
+    {
+        value = value.Trim();
+        (string number, double scale) = value switch
+        {
+            _ when value.EndsWith("ms", StringComparison.Ordinal) => (value[..^2], 0.001),
+            _ when value.EndsWith('s') => (value[..^1], 1),
+            _ when value.EndsWith('m') => (value[..^1], 60),
+            _ when value.EndsWith('h') => (value[..^1], 3600),
+            _ when value.EndsWith('d') => (value[..^1], 86400),
+            _ => (value, 1),
+        };
+        double seconds = double.Parse(number, NumberStyles.Float, CultureInfo.InvariantCulture) * scale;
+        if (!(seconds > 0) || seconds > 10 * 365 * 86400) throw new ArgumentException("must be a positive duration");
+        return TimeSpan.FromSeconds(seconds);
+    }
+}

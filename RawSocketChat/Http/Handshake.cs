@@ -1,0 +1,110 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace RawSocketChat.Http;
+
+/// <summary>
+/// The server's side of the WebSocket opening handshake (RFC 6455 §4.2), with no I/O: a parsed request in,
+/// the response to send out. A WebSocket connection starts life as an ordinary HTTP/1.1 GET that asks to
+/// switch protocols:
+/// <code>
+///   GET /chat HTTP/1.1                              HTTP/1.1 101 Switching Protocols
+///   Host: localhost:8080                            Upgrade: websocket
+///   Upgrade: websocket                     ──▶      Connection: Upgrade
+///   Connection: Upgrade                             Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+///   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==     Sec-WebSocket-Protocol: rawsocketchat.v1
+///   Sec-WebSocket-Version: 13
+///   Sec-WebSocket-Protocol: rawsocketchat.v1
+///   Origin: http://localhost:8080
+/// </code>
+/// After the 101 and its blank line, both sides speak frames on the same TCP connection.
+/// Every check below answers a bad request with the status the RFC names and a short reason.
+/// </summary>
+public static class Handshake
+{
+    /// <summary>RFC 6455 §1.3: the fixed GUID appended to the client's key. Any server knows it; that is the point.</summary>
+    public const string KeyGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+    public const string SupportedVersion = "13";
+
+    /// <summary>
+    /// Decides the response to a request for a WebSocket endpoint that supports <paramref name="subprotocols"/>.
+    /// </summary>
+    public static HttpResponse Accept(HttpRequest request, IReadOnlyList<string> subprotocols, OriginPolicy origins)
+    {
+        // Step 1. RFC 6455 §4.1 (client requirements, which the server checks in §4.2.1): "The method of the request
+        // MUST be GET, and the HTTP version MUST be at least 1.1."
+        if (request.Method != "GET")
+            return HttpResponse.Error(405, "Only GET can open a WebSocket").With("Allow", "GET");
+        if (!request.IsAtLeastHttp11)
+            return HttpResponse.Error(400, "HTTP/1.1 or later is required");
+
+        // Step 2. §4.2.1 item 2: a Host header field, exactly one (RFC 9112 §3.2: several Hosts is a 400).
+        if (request.Count("Host") != 1 || string.IsNullOrWhiteSpace(request.Get("Host")))
+            return HttpResponse.Error(400, "Exactly one Host header is required");
+
+        // Step 3. §4.2.1 items 3–4: "Upgrade" must name websocket and "Connection" must name Upgrade. Both are
+        // comma-separated token lists compared case-insensitively: browsers send "Connection: keep-alive, Upgrade".
+        if (!request.HasToken("Upgrade", "websocket"))
+            return HttpResponse.Error(400, "Upgrade header must contain 'websocket'");
+        if (!request.HasToken("Connection", "Upgrade"))
+            return HttpResponse.Error(400, "Connection header must contain 'Upgrade'");
+
+        // Step 4. §4.2.1 item 5: Sec-WebSocket-Key is a nonce of 16 random bytes, base64-encoded (24 characters).
+        // We never need the bytes, but a key that is not 16 bytes means a broken client.
+        if (request.Count("Sec-WebSocket-Key") != 1)
+            return HttpResponse.Error(400, "Exactly one Sec-WebSocket-Key header is required");
+        string key = request.Get("Sec-WebSocket-Key")!.Trim();
+        if (!IsValidKey(key))
+            return HttpResponse.Error(400, "Sec-WebSocket-Key must be base64 of 16 bytes");
+
+        // Step 5. §4.2.1 item 6 and §4.2.2: only version 13 exists. Anything else gets 426 and the version we
+        // speak, so the client can retry with it (§4.4).
+        if (request.Get("Sec-WebSocket-Version")?.Trim() != SupportedVersion)
+            return HttpResponse.Error(426, "Sec-WebSocket-Version must be 13").With("Sec-WebSocket-Version", SupportedVersion);
+
+        // Step 6. §4.2.2 item 4 and §10.2: a browser tells us which page opened the socket. Refuse pages we do
+        // not trust with 403, before anything else happens.
+        string? origin = request.Get("Origin");
+        if (!origins.IsAllowed(origin, request.Get("Host")))
+            return HttpResponse.Error(403, "Origin not allowed");
+
+        // Step 7. §4.2.2 item 5.4 (/subprotocol/): the client lists what it speaks, in order of preference; we pick
+        // the first one we support, or answer without the header (then the client decides whether to go on).
+        string? subprotocol = SelectSubprotocol(request, subprotocols);
+
+        // Step 8. §4.2.2 item 5.4 (/key/): prove that we read this handshake as WebSocket, so that no HTTP server
+        // or cache could produce a valid answer by accident.
+        return HttpResponse.SwitchingProtocols(ComputeAccept(key), subprotocol);
+    }
+
+    /// <summary>RFC 6455 §4.2.2: <c>base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))</c>.</summary>
+    public static string ComputeAccept(string key)
+    {
+        Span<byte> input = stackalloc byte[128];
+        int length = Encoding.ASCII.GetBytes(key + KeyGuid, input);
+        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
+        SHA1.HashData(input[..length], hash);
+        return Convert.ToBase64String(hash);
+    }
+
+    public static bool IsValidKey(string key)
+    {
+        Span<byte> decoded = stackalloc byte[18];
+        return key.Length == 24 && Convert.TryFromBase64String(key, decoded, out int written) && written == 16;
+    }
+
+    private static string? SelectSubprotocol(HttpRequest request, IReadOnlyList<string> supported)
+    {
+        foreach (string offered in request.GetList("Sec-WebSocket-Protocol"))
+        {
+            foreach (string ours in supported)
+            {
+                // Subprotocol names are case-sensitive tokens (§11.5 registers them as exact strings).
+                if (offered == ours)
+                    return ours;
+            }
+        }
+        return null;
+    }
+}

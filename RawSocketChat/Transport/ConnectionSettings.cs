@@ -1,0 +1,13 @@
+using RawSocketChat.Protocol;
+
+namespace RawSocketChat.Transport;
+
+/// <summary>The per-connection limits and timers, taken from <c>ServerOptions</c> once at start-up.</summary>
+public sealed record ConnectionSettings
+{
+    public ReceiverOptions Receiver { get; init; } = new();
+    public long MaxSendBufferBytes { get; init; } = 4 * 1024 * 1024;
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(75);
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,325 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using RawSocketChat.Hosting;
+using RawSocketChat.Http;
+using RawSocketChat.Protocol;
+
+namespace RawSocketChat.Transport;
+
+/// <summary>
+/// The TCP side: accepts connections on one port, runs the opening handshake on each, and hands upgraded ones to
+/// <see cref="WebSocketConnection"/>. One timer drives every connection's heartbeat. No HTTP or WebSocket library
+/// is involved: a <see cref="TcpListener"/>, a <see cref="NetworkStream"/> and pipes.
+/// </summary>
+public sealed class Server : IAsyncDisposable
+{
+    private readonly ServerOptions _options;
+    private readonly Router _router;
+    private readonly Log _log;
+    private readonly OriginPolicy _origins;
+    private readonly ProxyList _proxies;
+    private readonly ConnectionSettings _settings;
+    private readonly ConnectionLimiter _limiter;
+    private readonly TcpListener _listener;
+    // Cancelled when shutdown begins: stops accepting and drops handshakes in progress.
+    private readonly CancellationTokenSource _stopping = new();
+    // Cancelled when shutdown ends: stops the heartbeat, which enforces close timeouts until then.
+    private readonly CancellationTokenSource _stopped = new();
+    private readonly ConcurrentDictionary<long, WebSocketConnection> _open = new();
+    private readonly ConcurrentDictionary<long, Task> _running = new();
+    private Task? _acceptLoop, _heartbeatLoop;
+    private long _nextId;
+    private int _sockets;
+
+    public Server(ServerOptions options, Router router, Log log)
+    {
+        _options = options;
+        _router = router;
+        _log = log;
+        _origins = new OriginPolicy(options.AllowedOrigins);
+        _proxies = ProxyList.Parse(options.TrustedProxies);
+        _limiter = new ConnectionLimiter(options.MaxConnections, options.MaxConnectionsPerIp);
+        _settings = new ConnectionSettings
+        {
+            Receiver = new ReceiverOptions { MaxMessageBytes = options.MaxMessageBytes },
+            MaxSendBufferBytes = options.MaxSendBufferBytes,
+            PingInterval = options.PingInterval,
+            IdleTimeout = options.IdleTimeout,
+            CloseTimeout = options.CloseTimeout,
+        };
+        IPAddress address = options.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Host);
+        _listener = new TcpListener(address, options.Port);
+    }
+
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndpoint;
+
+    /// <summary>Open WebSocket connections right now.</summary>
+    public int OpenConnections => _open.Count;
+
+    public IEnumerable<WebSocketConnection> Connections => _open.Values;
+
+    public void Start()
+    {
+        _listener.Server.NoDelay = true;
+        _listener.Start(backlog: 1024);
+        _log.Info($"listening on http://{LocalEndPoint} (ws://{LocalEndPoint}/)");
+        _acceptLoop = AcceptLoopAsync();
+        _heartbeatLoop = HeartbeatLoopAsync();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptSocketAsync(_stopping.Token);
+            }
+            catch (OperationCanceledException) { break; }
+            catch (ObjectDisposedException) { break; }
+            catch (SocketException) when (_stopping.IsCancellationRequested) { break; }
+            catch (SocketException e)
+            {
+                // Running out of file descriptors must not end the server: log, breathe, keep accepting.
+                _log.Warn($"accept failed error={e.SocketErrorCode}");
+                await Task.Delay(50);
+                continue;
+            }
+
+            long id = Interlocked.Increment(ref _nextId);
+            Task task = HandleSocketAsync(id, socket);
+            _running[id] = task;
+            _ = task.ContinueWith(static (_, state) =>
+            {
+                var (running, key) = ((ConcurrentDictionary<long, Task>, long))state!;
+                running.TryRemove(key, out Task? _);
+            }, (_running, id), TaskScheduler.Default);
+        }
+    }
+
+    private async Task HandleSocketAsync(long id, Socket socket)
+    {
+        await Task.Yield(); // leave the accept loop at once
+        Interlocked.Increment(ref _sockets);
+        var remote = (IPEndPoint)socket.RemoteEndPoint!;
+        socket.NoDelay = true;
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        // Zero-byte reads: an idle connection waits for data without holding a buffer (the Kestrel idea).
+        PipeReader input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+        try
+        {
+            await ServeAsync(id, socket, stream, input, remote);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            _log.Debug($"connection id={id} peer={remote} lost: {e.GetType().Name}");
+        }
+        catch (Exception e)
+        {
+            _log.Error($"unexpected error id={id} peer={remote}", e);
+        }
+        finally
+        {
+            await input.CompleteAsync();
+            CloseSocket(socket);
+            await stream.DisposeAsync();
+            Interlocked.Decrement(ref _sockets);
+        }
+    }
+
+    private async Task ServeAsync(long id, Socket socket, NetworkStream stream, PipeReader input, IPEndPoint remote)
+    {
+        // 1. Read the request head, within the size limit and the handshake deadline (slowloris).
+        HttpRequest? request;
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+        {
+            deadline.CancelAfter(_options.HandshakeTimeout);
+            (request, HttpError? error) = await ReadRequestHeadAsync(input, deadline.Token);
+            if (request is null)
+            {
+                if (error is { } e)
+                    await RejectAsync(stream, remote, HttpResponse.Error(e.StatusCode, e.Reason), headOnly: false);
+                else
+                    _log.Info($"reject peer={remote} reason=\"{(deadline.IsCancellationRequested ? "handshake timeout" : "closed before a complete request")}\" action=drop");
+                return;
+            }
+        }
+
+        IPAddress client = _proxies.ResolveClient(remote.Address, request.Get("X-Forwarded-For"));
+
+        // 2. Route. A plain page is answered and the connection closed.
+        IWebSocketHandler? handler = _router.FindWebSocket(request.Path);
+        if (handler is null)
+        {
+            HttpResponse page = AnswerPlain(request, client);
+            await WriteResponseAsync(stream, page, headOnly: request.Method == "HEAD");
+            if (page.StatusCode >= 400)
+                _log.Info($"reject peer={remote} client={client} path={request.Path} status={page.StatusCode} reason=\"{page.Reason}\"");
+            else
+                _log.Debug($"http peer={remote} {request.Method} {request.Path} {page.StatusCode}");
+            return;
+        }
+
+        // 3. The opening handshake proper (RFC 6455 §4.2).
+        HttpResponse response = Handshake.Accept(request, handler.Subprotocols, _origins);
+        if (!response.IsUpgrade)
+        {
+            await RejectAsync(stream, remote, response, request.Method == "HEAD", request.Path);
+            return;
+        }
+
+        // 4. Connection caps, decided before the upgrade so a refused client costs us one response.
+        if (_stopping.IsCancellationRequested || !_limiter.TryAcquire(client))
+        {
+            var busy = HttpResponse.Error(503, _stopping.IsCancellationRequested ? "Server shutting down" : "Too many connections")
+                .With("Retry-After", "5");
+            await RejectAsync(stream, remote, busy, false, request.Path);
+            return;
+        }
+
+        try
+        {
+            await WriteResponseAsync(stream, response, headOnly: false);
+            string? subprotocol = response.Headers.FirstOrDefault(h => h.Key == "Sec-WebSocket-Protocol").Value;
+            var connection = new WebSocketConnection(id, stream, input, _settings, remote, client, request.Path, subprotocol,
+                onAbort: () => CloseSocket(socket));
+            _open[id] = connection;
+            _log.Info($"open id={id} peer={remote} client={client} path={request.Path}{(subprotocol is null ? "" : " subprotocol=" + subprotocol)}");
+
+            var clock = Stopwatch.StartNew();
+            CloseInfo close = await connection.RunAsync(handler);
+            _open.TryRemove(id, out _);
+            _log.Info($"close id={id} peer={remote} path={request.Path} duration={clock.Elapsed.TotalSeconds:0.000}s code={close.Code} reason=\"{close.Reason}\" by={close.InitiatedBy.ToString().ToLowerInvariant()}");
+        }
+        finally
+        {
+            _open.TryRemove(id, out _);
+            _limiter.Release(client);
+        }
+    }
+
+    /// <summary>Feeds the pipe to the sans-I/O parser until it has a whole request head or an error.</summary>
+    private async Task<(HttpRequest?, HttpError?)> ReadRequestHeadAsync(PipeReader input, CancellationToken token)
+    {
+        while (true)
+        {
+            ReadResult read;
+            try
+            {
+                read = await input.ReadAsync(token);
+            }
+            catch (OperationCanceledException)
+            {
+                return (null, null);
+            }
+            ReadOnlySequence<byte> buffer = read.Buffer;
+            HttpParseStatus status = HttpRequestParser.TryParse(buffer, _options.MaxHeaderBytes, out HttpRequest? request, out SequencePosition consumed, out HttpError error);
+            switch (status)
+            {
+                case HttpParseStatus.Complete:
+                    input.AdvanceTo(consumed);
+                    return (request, null);
+                case HttpParseStatus.Invalid:
+                    input.AdvanceTo(buffer.End);
+                    return (null, error);
+                default:
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    if (read.IsCompleted)
+                        return (null, null);
+                    break;
+            }
+        }
+    }
+
+    private HttpResponse AnswerPlain(HttpRequest request, IPAddress client)
+    {
+        var page = _router.FindPage(request.Path);
+        if (page is null)
+            return HttpResponse.Error(404, "Not found");
+        if (request.Method is not ("GET" or "HEAD"))
+            return HttpResponse.Error(405, "Method not allowed").With("Allow", "GET, HEAD");
+        return page(request, new RequestContext(client));
+    }
+
+    private async Task RejectAsync(Stream stream, IPEndPoint remote, HttpResponse response, bool headOnly, string? path = null)
+    {
+        _log.Info($"reject peer={remote}{(path is null ? "" : " path=" + path)} status={response.StatusCode} reason=\"{response.Reason}\"");
+        await WriteResponseAsync(stream, response, headOnly);
+    }
+
+    private static async Task WriteResponseAsync(Stream stream, HttpResponse response, bool headOnly)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256 + response.Body.Length);
+        response.WriteTo(buffer, headOnly);
+        await stream.WriteAsync(buffer.WrittenMemory);
+        await stream.FlushAsync();
+    }
+
+    private static void CloseSocket(Socket socket)
+    {
+        try
+        {
+            // Send FIN after everything queued, so the peer reads our last bytes before the connection ends.
+            socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        socket.Dispose();
+    }
+
+    private async Task HeartbeatLoopAsync()
+    {
+        double shortest = Math.Min(_options.PingInterval.TotalMilliseconds, Math.Min(_options.IdleTimeout.TotalMilliseconds, _options.CloseTimeout.TotalMilliseconds));
+        var tick = TimeSpan.FromMilliseconds(Math.Clamp(shortest / 4, 10, 1000));
+        using var timer = new PeriodicTimer(tick);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopped.Token))
+            {
+                long now = Environment.TickCount64;
+                foreach (WebSocketConnection connection in _open.Values)
+                    connection.OnHeartbeat(now);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>
+    /// Graceful shutdown: stop accepting, send Close 1001 to every connection (RFC 6455 §7.4.1: "going away"),
+    /// wait up to the shutdown timeout for them to finish, then drop the rest.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (_stopping.IsCancellationRequested) return;
+        _log.Info($"shutting down: closing {_open.Count} connection(s)");
+        _stopping.Cancel();
+        _listener.Stop();
+        foreach (WebSocketConnection connection in _open.Values)
+            connection.Close(CloseCode.GoingAway, "server shutting down");
+
+        // The heartbeat keeps enforcing the close timeout while we wait.
+        Task all = Task.WhenAll(_running.Values);
+        Task finished = await Task.WhenAny(all, Task.Delay(_options.ShutdownTimeout));
+        if (finished != all)
+        {
+            foreach (WebSocketConnection connection in _open.Values)
+                connection.Abort(CloseCode.GoingAway, "shutdown timeout");
+            await Task.WhenAny(Task.WhenAll(_running.Values), Task.Delay(1000));
+        }
+        if (_acceptLoop is not null) await _acceptLoop;
+        _stopped.Cancel();
+        if (_heartbeatLoop is not null) await _heartbeatLoop;
+        _log.Info("stopped");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stopping.Dispose();
+        _stopped.Dispose();
+    }
+}

@@ -1,0 +1,356 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net;
+using RawSocketChat.Protocol;
+
+namespace RawSocketChat.Transport;
+
+/// <summary>
+/// One open WebSocket: the thin I/O shell around <see cref="WebSocketReceiver"/> (bytes → events) and
+/// <see cref="FrameWriter"/> (messages → bytes).
+/// <para>
+/// Reading: a single loop pulls bytes from the input pipe, hands them to the receiver and acts on each event:
+/// messages go to the handler, pings are answered, a Close is answered and ends the loop.
+/// </para>
+/// <para>
+/// Writing: any thread may call <see cref="Send"/>. Frames are encoded under a lock straight into an output pipe
+/// whose reader, a separate loop, copies them to the socket: senders never wait for the network, frames never
+/// interleave, and everything queued while the socket was busy leaves in one batch. The bytes waiting in that pipe
+/// are counted; a peer that stops reading is disconnected when they pass <c>MaxSendBufferBytes</c>, instead of
+/// growing our memory.
+/// </para>
+/// </summary>
+public sealed class WebSocketConnection
+{
+    private enum CloseState { Open, CloseSent, Closed }
+
+    private readonly Stream _stream;
+    private readonly PipeReader _input;
+    private readonly Pipe _output;
+    private readonly WebSocketReceiver _receiver;
+    private readonly ConnectionSettings _settings;
+    private readonly object _sendLock = new();
+    private readonly Action _onAbort;
+
+    private volatile CloseState _closeState;
+    private long _unsentBytes;
+    private long _lastReceivedTicks;
+    private long _lastPingTicks;
+    private long _closeSentTicks;
+    private CloseInfo? _closeInfo;
+
+    internal WebSocketConnection(long id, Stream stream, PipeReader input, ConnectionSettings settings, IPEndPoint remote,
+        IPAddress clientAddress, string path, string? subprotocol, Action onAbort)
+    {
+        Id = id;
+        _stream = stream;
+        _input = input;
+        _settings = settings;
+        _onAbort = onAbort;
+        Remote = remote;
+        ClientAddress = clientAddress;
+        Path = path;
+        Subprotocol = subprotocol;
+        _receiver = new WebSocketReceiver(settings.Receiver);
+        // pauseWriterThreshold 0: Send never blocks on a slow peer; the byte count below bounds the pipe instead.
+        _output = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
+        _lastReceivedTicks = _lastPingTicks = Environment.TickCount64;
+    }
+
+    public long Id { get; }
+    public IPEndPoint Remote { get; }
+    /// <summary>The client's address: the TCP peer, or the X-Forwarded-For address when the peer is a trusted proxy.</summary>
+    public IPAddress ClientAddress { get; }
+    public string Path { get; }
+    public string? Subprotocol { get; }
+    public DateTime OpenedAt { get; } = DateTime.UtcNow;
+
+    /// <summary>Whatever the endpoint wants to keep per connection (the chat session).</summary>
+    public object? State { get; set; }
+
+    public bool IsOpen => _closeState == CloseState.Open;
+
+    /// <summary>Outbound bytes queued and not yet written to the socket.</summary>
+    public long UnsentBytes => Interlocked.Read(ref _unsentBytes);
+
+    public bool SendText(ReadOnlySpan<byte> utf8) => Send(Opcode.Text, utf8);
+    public bool SendBinary(ReadOnlySpan<byte> data) => Send(Opcode.Binary, data);
+
+    /// <summary>
+    /// Queues one whole data message. Returns false when the connection is closing or was just dropped because its
+    /// send buffer is full. Never blocks on the network.
+    /// </summary>
+    public bool Send(Opcode opcode, ReadOnlySpan<byte> payload)
+    {
+        lock (_sendLock)
+        {
+            // RFC 6455 §5.5.1: after sending a Close frame, the endpoint MUST NOT send any more data frames.
+            if (_closeState != CloseState.Open)
+                return false;
+            if (_unsentBytes + payload.Length > _settings.MaxSendBufferBytes)
+            {
+                Overflowed();
+                return false;
+            }
+            WriteFrameLocked(opcode, payload);
+            return true;
+        }
+    }
+
+    /// <summary>Starts the closing handshake (§7.1.2): send Close, then wait for the peer's Close at most CloseTimeout.</summary>
+    public void Close(ushort code, string reason)
+    {
+        lock (_sendLock)
+        {
+            if (_closeState != CloseState.Open)
+                return;
+            _closeInfo ??= new CloseInfo(code, reason, CloseInitiator.Server);
+            FrameWriter.WriteClose(_output.Writer, code, reason);
+            _closeState = CloseState.CloseSent;
+            _closeSentTicks = Environment.TickCount64;
+            FlushLocked();
+        }
+    }
+
+    /// <summary>Drops the TCP connection now, without a closing handshake.</summary>
+    public void Abort(ushort code, string reason)
+    {
+        lock (_sendLock)
+        {
+            _closeInfo ??= new CloseInfo(code, reason, CloseInitiator.Server);
+            CompleteOutputLocked();
+        }
+        _input.CancelPendingRead();
+        _onAbort();
+    }
+
+    private void WriteFrameLocked(Opcode opcode, ReadOnlySpan<byte> payload)
+    {
+        FrameWriter.WriteFrame(_output.Writer, opcode, payload);
+        FlushLocked();
+    }
+
+    private void FlushLocked()
+    {
+        long pending = _output.Writer.UnflushedBytes;
+        _unsentBytes += pending;
+        // With pauseWriterThreshold 0 this completes synchronously: it only publishes the bytes to the send loop.
+        ValueTask<FlushResult> flush = _output.Writer.FlushAsync();
+        if (!flush.IsCompleted)
+            flush.AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>No frame can follow: the send loop drains what is queued and ends.</summary>
+    private void CompleteOutputLocked()
+    {
+        _closeState = CloseState.Closed;
+        _output.Writer.Complete();
+    }
+
+    private void Overflowed()
+    {
+        // Called under the lock: mark closed so nothing more is queued, then drop the connection outside the pipe.
+        _closeInfo ??= new CloseInfo(CloseCode.PolicyViolation, "send buffer limit exceeded", CloseInitiator.Server);
+        _closeState = CloseState.Closed;
+        ThreadPool.UnsafeQueueUserWorkItem(static c => c.Abort(CloseCode.PolicyViolation, "send buffer limit exceeded"), this, preferLocal: false);
+    }
+
+    /// <summary>Runs the connection until it is closed; returns how it ended. Never throws.</summary>
+    internal async Task<CloseInfo> RunAsync(IWebSocketHandler handler)
+    {
+        Task sendLoop = SendLoopAsync();
+        try
+        {
+            await handler.OnOpenAsync(this);
+            await ReceiveLoopAsync(handler);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            _closeInfo ??= new CloseInfo(CloseCode.AbnormalClosure, "connection lost", CloseInitiator.Network);
+        }
+        finally
+        {
+            lock (_sendLock) CompleteOutputLocked();
+            await sendLoop;
+            _receiver.Dispose();
+        }
+
+        CloseInfo info = _closeInfo ?? new CloseInfo(CloseCode.AbnormalClosure, "connection lost", CloseInitiator.Network);
+        await handler.OnClosedAsync(this, info);
+        return info;
+    }
+
+    private async Task ReceiveLoopAsync(IWebSocketHandler handler)
+    {
+        while (true)
+        {
+            ReadResult read = await _input.ReadAsync();
+            if (read.IsCanceled)
+                return; // Abort()
+            ReadOnlySequence<byte> buffer = read.Buffer;
+            if (!buffer.IsEmpty)
+                Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+
+            bool done = false;
+            while (!done)
+            {
+                ReceiveResult result = _receiver.Receive(ref buffer);
+                switch (result.Status)
+                {
+                    case ReceiveStatus.NeedMoreData:
+                        _input.AdvanceTo(buffer.Start, buffer.End);
+                        done = true;
+                        break;
+
+                    case ReceiveStatus.Message:
+                        // After we sent Close, the peer may still have messages in flight; they are not delivered.
+                        if (IsOpen)
+                            await handler.OnMessageAsync(this, result.Opcode, result.Payload);
+                        break;
+
+                    case ReceiveStatus.Ping:
+                        // RFC 6455 §5.5.2: answer a Ping with a Pong carrying "exactly the same Application data".
+                        SendControl(Opcode.Pong, result.Payload.Span);
+                        break;
+
+                    case ReceiveStatus.Pong:
+                        // RFC 6455 §5.5.3: an unsolicited Pong is allowed and needs no response.
+                        break;
+
+                    case ReceiveStatus.Close:
+                        _input.AdvanceTo(buffer.Start, buffer.End);
+                        OnCloseReceived(result.CloseCode, result.CloseReason ?? "");
+                        return;
+
+                    case ReceiveStatus.Failed:
+                        // RFC 6455 §7.1.7: _Fail the WebSocket Connection_: send a Close with the code, then close TCP.
+                        _input.AdvanceTo(buffer.Start, buffer.End);
+                        FailConnection(result.CloseCode, result.CloseReason ?? "");
+                        return;
+                }
+            }
+
+            if (read.IsCompleted)
+            {
+                // The peer closed TCP without a Close frame: 1006, "abnormal closure" (§7.1.5).
+                _closeInfo ??= new CloseInfo(CloseCode.AbnormalClosure, "connection closed without a close frame", CloseInitiator.Network);
+                return;
+            }
+        }
+    }
+
+    private void OnCloseReceived(ushort code, string reason)
+    {
+        lock (_sendLock)
+        {
+            if (_closeState == CloseState.Open)
+            {
+                // RFC 6455 §5.5.1: answer with a Close, "typically echoing the status code it received". A Close
+                // without a code (1005 locally) is answered without one.
+                if (code == CloseCode.NoStatusReceived)
+                    FrameWriter.WriteFrame(_output.Writer, Opcode.Close, []);
+                else
+                    FrameWriter.WriteClose(_output.Writer, code, "");
+                FlushLocked();
+                _closeInfo ??= new CloseInfo(code, reason, CloseInitiator.Client);
+            }
+            // RFC 6455 §7.1.1: the server closes the TCP connection first, once both Close frames are exchanged.
+            CompleteOutputLocked();
+        }
+    }
+
+    private void FailConnection(ushort code, string reason)
+    {
+        lock (_sendLock)
+        {
+            if (_closeState == CloseState.Open)
+            {
+                FrameWriter.WriteClose(_output.Writer, code, reason);
+                FlushLocked();
+            }
+            _closeInfo ??= new CloseInfo(code, reason, CloseInitiator.Server);
+            CompleteOutputLocked();
+        }
+    }
+
+    private void SendControl(Opcode opcode, ReadOnlySpan<byte> payload)
+    {
+        lock (_sendLock)
+        {
+            if (_closeState != CloseState.Open)
+                return;
+            if (_unsentBytes + payload.Length > _settings.MaxSendBufferBytes)
+            {
+                Overflowed();
+                return;
+            }
+            WriteFrameLocked(opcode, payload);
+        }
+    }
+
+    /// <summary>Copies queued frames to the socket. Batches whatever accumulated while the last write was in progress.</summary>
+    private async Task SendLoopAsync()
+    {
+        PipeReader reader = _output.Reader;
+        try
+        {
+            while (true)
+            {
+                ReadResult read = await reader.ReadAsync();
+                ReadOnlySequence<byte> buffer = read.Buffer;
+                foreach (ReadOnlyMemory<byte> segment in buffer)
+                    await _stream.WriteAsync(segment);
+                if (!buffer.IsEmpty)
+                    await _stream.FlushAsync();
+                Interlocked.Add(ref _unsentBytes, -buffer.Length);
+                reader.AdvanceTo(buffer.End);
+                if (read.IsCompleted || read.IsCanceled)
+                    break;
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The peer is gone; the receive loop will notice too.
+            _input.CancelPendingRead();
+        }
+        finally
+        {
+            await reader.CompleteAsync();
+        }
+    }
+
+    /// <summary>
+    /// Called about once a second by the server's single heartbeat timer: pings a quiet peer, closes an idle one,
+    /// and drops one that did not answer our Close in time.
+    /// </summary>
+    internal void OnHeartbeat(long now)
+    {
+        CloseState state = _closeState;
+        if (state == CloseState.Closed)
+            return;
+        if (state == CloseState.CloseSent)
+        {
+            // RFC 6455 §7.1.1: do not wait forever for the peer's half of the closing handshake.
+            if (now - Volatile.Read(ref _closeSentTicks) >= (long)_settings.CloseTimeout.TotalMilliseconds)
+                Abort(_closeInfo?.Code ?? CloseCode.GoingAway, "close timeout");
+            return;
+        }
+
+        long quiet = now - Volatile.Read(ref _lastReceivedTicks);
+        if (quiet >= (long)_settings.IdleTimeout.TotalMilliseconds)
+        {
+            Close(CloseCode.GoingAway, "idle timeout");
+            return;
+        }
+        // RFC 6455 §5.5.2: a Ping "may serve either as a keepalive or as a means to verify that the remote endpoint
+        // is still responsive". The payload is our clock, so a debugger can read the round trip from the Pong.
+        if (quiet >= (long)_settings.PingInterval.TotalMilliseconds && now - _lastPingTicks >= (long)_settings.PingInterval.TotalMilliseconds)
+        {
+            _lastPingTicks = now;
+            Span<byte> payload = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64BigEndian(payload, now);
+            SendControl(Opcode.Ping, payload);
+        }
+    }
+}
