@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
-using RawSocketChat.Endpoints;
 using RawSocketChat.Hosting;
-using RawSocketChat.Transport;
 
 // The entry point only wires the layers together: options → router (endpoints) → server → wait for a signal.
 ServerOptions? options = ServerOptions.Parse(args, Environment.GetEnvironmentVariable, out bool help, out string? error);
@@ -17,14 +15,10 @@ if (options is null)
 }
 
 var log = new Log(options.LogLevel);
-var router = new Router()
-    .MapGet("/", new StaticPage(options.ClientHtml, "text/html; charset=utf-8").Handle)
-    .MapWebSocket("/echo", new EchoEndpoint());
-
-await using var server = new Server(options, router, log);
+App app;
 try
 {
-    server.Start();
+    app = await App.StartAsync(options, log);
 }
 catch (System.Net.Sockets.SocketException e)
 {
@@ -37,7 +31,7 @@ var stop = new TaskCompletionSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 await stop.Task;
-await server.StopAsync();
+await app.DisposeAsync();
 return 0;
 
 void OnSignal(PosixSignalContext context)
