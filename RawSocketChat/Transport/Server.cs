@@ -194,6 +194,8 @@ public sealed class Server : IAsyncDisposable
             var clock = Stopwatch.StartNew();
             CloseInfo close = await connection.RunAsync(handler);
             _open.TryRemove(id, out _);
+            if (connection.UnhandledException is { } bug)
+                _log.Error($"unexpected error in handler id={id} peer={remote} path={request.Path}", bug);
             _log.Info($"close id={id} peer={remote} path={request.Path} duration={clock.Elapsed.TotalSeconds:0.000}s code={close.Code} reason=\"{close.Reason}\" by={close.InitiatedBy.ToString().ToLowerInvariant()}");
         }
         finally

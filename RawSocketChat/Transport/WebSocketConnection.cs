@@ -66,6 +66,9 @@ public sealed class WebSocketConnection
     public string? Subprotocol { get; }
     public DateTime OpenedAt { get; } = DateTime.UtcNow;
 
+    /// <summary>An exception a handler threw, which ended the connection with 1011; the server logs it.</summary>
+    public Exception? UnhandledException { get; private set; }
+
     /// <summary>Whatever the endpoint wants to keep per connection (the chat session).</summary>
     public object? State { get; set; }
 
@@ -168,6 +171,13 @@ public sealed class WebSocketConnection
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
         {
             _closeInfo ??= new CloseInfo(CloseCode.AbnormalClosure, "connection lost", CloseInitiator.Network);
+        }
+        catch (Exception e)
+        {
+            // A bug in a handler ends this connection only. RFC 6455 §7.4.1: 1011 "encountered an unexpected
+            // condition"; the reason stays generic and the exception goes to the log, never to the peer.
+            UnhandledException = e;
+            FailConnection(CloseCode.InternalError, "internal error");
         }
         finally
         {
