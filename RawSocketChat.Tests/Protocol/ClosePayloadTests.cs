@@ -135,6 +135,16 @@ public class ClosePayloadTests
     }
 
     [Fact]
+    public void Write_replaces_a_lone_surrogate_so_the_reason_stays_utf8()
+    {
+        var buffer = new byte[125];
+
+        int written = ClosePayload.Write(buffer, CloseCode.NormalClosure, "a\uD800b");
+
+        Assert.Equal(Frames.CloseBody(1000, "a\uFFFDb"u8), buffer[..written]);
+    }
+
+    [Fact]
     public void Emoji_heavy_200_char_reason_fits_a_control_frame()
     {
         string reason = string.Concat(Enumerable.Repeat("🔥x", 100)); // 200 code points, 300 UTF-16 chars, 500 bytes

@@ -1,4 +1,7 @@
 using System.Buffers;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
 using RawSocketChat.Protocol;
 
 namespace RawSocketChat.Tests.Protocol;
@@ -193,4 +196,33 @@ public class FrameHeaderTests
             }
         }
     }
+
+    private static readonly Gen<FrameHeader> Headers =
+        from fin in Gen.Elements(true, false)
+        from rsv in Gen.Choose(0, 7)
+        from opcode in Gen.Choose(0, 15)
+        from masked in Gen.Elements(true, false)
+        from length in Gen.OneOf(
+            Gen.Choose(0, 125).Select(n => (long)n),
+            Gen.Choose(126, 65535).Select(n => (long)n),
+            Gen.Choose(0, int.MaxValue).Select(n => 65536L + ((long)n << 31) + n),
+            Gen.Elements(0L, 125L, 126L, 65535L, 65536L, long.MaxValue))
+        from key in Gen.Choose(int.MinValue, int.MaxValue)
+        select new FrameHeader(fin, (byte)rsv, (Opcode)opcode, masked, length, masked ? unchecked((uint)key) : 0);
+
+    [Property(MaxTest = 200)]
+    public Property Any_header_round_trips_and_every_shorter_prefix_needs_more() =>
+        Prop.ForAll(Arb.From(Headers), header =>
+        {
+            var buffer = new byte[FrameHeader.MaxLength];
+            int written = header.WriteTo(buffer);
+
+            Assert.Equal(header.EncodedLength, written);
+            Assert.Equal(header, Parse(buffer[..written]));
+            for (int length = 0; length < written; length++)
+            {
+                Assert.False(FrameHeader.TryParse(buffer.AsSpan(0, length), out _, out _, out ProtocolError error));
+                Assert.Equal(ProtocolError.None, error);
+            }
+        });
 }
