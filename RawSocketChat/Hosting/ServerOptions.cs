@@ -49,10 +49,10 @@ public sealed class ServerOptions
     [
         new("host", "Address to listen on", o => o.Host, (o, v) => o.Host = v),
         new("port", "TCP port", o => o.Port.ToString(CultureInfo.InvariantCulture), (o, v) => o.Port = ParseInt(v, 0, 65535)),
-        new("log-level", "trace, debug, info, warn, error or none", o => o.LogLevel.ToString().ToLowerInvariant(), (o, v) => o.LogLevel = Enum.Parse<LogLevel>(v, ignoreCase: true)),
+        new("log-level", "trace, debug, info, warn, error or none", o => o.LogLevel.ToString().ToLowerInvariant(), (o, v) => o.LogLevel = ParseLogLevel(v)),
         new("max-header-bytes", "Largest request line + headers; larger gets 431", o => Num(o.MaxHeaderBytes), (o, v) => o.MaxHeaderBytes = ParseInt(v, 256, 1 << 20)),
         new("handshake-timeout", "Time to complete the opening handshake before the TCP connection is dropped", o => Dur(o.HandshakeTimeout), (o, v) => o.HandshakeTimeout = ParseDuration(v)),
-        new("allowed-origins", "Browser origins allowed: '*', 'self', 'null' or scheme://host[:port], comma-separated", o => o.AllowedOrigins, (o, v) => o.AllowedOrigins = v),
+        new("allowed-origins", "Browser origins allowed: '*', 'self', 'null' or scheme://host[:port], comma-separated", o => o.AllowedOrigins, (o, v) => { _ = new OriginPolicy(v); o.AllowedOrigins = v; }),
         new("max-message-bytes", "Largest WebSocket message across all fragments; larger closes with 1009", o => Num(o.MaxMessageBytes), (o, v) => o.MaxMessageBytes = ParseInt(v, 125, 1 << 30)),
         new("max-send-buffer-bytes", "Outbound bytes queued for a peer that is not reading before it is disconnected", o => Num(o.MaxSendBufferBytes), (o, v) => o.MaxSendBufferBytes = ParseInt(v, 1024, int.MaxValue)),
         new("ping-interval", "Send a ping when nothing was received for this long", o => Dur(o.PingInterval), (o, v) => o.PingInterval = ParseDuration(v)),
@@ -61,7 +61,7 @@ public sealed class ServerOptions
         new("shutdown-timeout", "On SIGTERM/Ctrl+C, wait this long for connections to close", o => Dur(o.ShutdownTimeout), (o, v) => o.ShutdownTimeout = ParseDuration(v)),
         new("max-connections", "Open connections in total; over it a handshake gets 503", o => Num(o.MaxConnections), (o, v) => o.MaxConnections = ParseInt(v, 1, 10_000_000)),
         new("max-connections-per-ip", "Open WebSocket connections per client IP; over it a handshake gets 503", o => Num(o.MaxConnectionsPerIp), (o, v) => o.MaxConnectionsPerIp = ParseInt(v, 1, 10_000_000)),
-        new("trusted-proxies", "Proxy addresses or CIDR ranges whose X-Forwarded-For is believed, comma-separated", o => o.TrustedProxies, (o, v) => o.TrustedProxies = v),
+        new("trusted-proxies", "Proxy addresses or CIDR ranges whose X-Forwarded-For is believed, comma-separated", o => o.TrustedProxies, (o, v) => { _ = ProxyList.Parse(v); o.TrustedProxies = v; }),
         new("data", "SQLite database file of the embedded store", o => o.Data, (o, v) => o.Data = v),
         new("rate", "Chat messages per second allowed per connection (and per IP)", o => o.Rate.ToString(CultureInfo.InvariantCulture), (o, v) => o.Rate = ParseDouble(v)),
         new("burst", "Chat messages allowed in a burst above the rate", o => Num(o.Burst), (o, v) => o.Burst = ParseInt(v, 1, 1_000_000)),
@@ -146,8 +146,8 @@ public sealed class ServerOptions
             throw new FormatException($"--host must be an IP address or localhost, not '{Host}'");
         if (IdleTimeout <= PingInterval)
             throw new FormatException("--idle-timeout must be longer than --ping-interval, or live peers would be dropped");
-        _ = new OriginPolicy(AllowedOrigins);
-        _ = ProxyList.Parse(TrustedProxies);
+        // --allowed-origins and --trusted-proxies are checked as they are read (see All), so that the error names
+        // the option: OriginPolicy throws ArgumentException, which would otherwise escape Parse.
     }
 
     public static string HelpText()
@@ -185,6 +185,14 @@ public sealed class ServerOptions
         return n;
     }
 
+    /// <summary>A level by name only: <c>Enum.Parse</c> would also take "42" or "info, warn".</summary>
+    private static LogLevel ParseLogLevel(string value)
+    {
+        foreach (LogLevel level in Enum.GetValues<LogLevel>())
+            if (string.Equals(level.ToString(), value.Trim(), StringComparison.OrdinalIgnoreCase)) return level;
+        throw new ArgumentException("must be trace, debug, info, warn, error or none");
+    }
+
     private static double ParseDouble(string value)
     {
         double d = double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
@@ -205,7 +213,9 @@ public sealed class ServerOptions
             _ => (value, 1),
         };
         double seconds = double.Parse(number, NumberStyles.Float, CultureInfo.InvariantCulture) * scale;
-        if (!(seconds > 0) || seconds > 10 * 365 * 86400) throw new ArgumentException("must be a positive duration");
+        // Positive before and after rounding to 100 ns ticks: "1e-9s" is above zero but would become TimeSpan.Zero.
+        if (!(seconds > 0) || seconds > 10 * 365 * 86400 || TimeSpan.FromSeconds(seconds) <= TimeSpan.Zero)
+            throw new ArgumentException("must be a positive duration");
         return TimeSpan.FromSeconds(seconds);
     }
 }

@@ -43,6 +43,10 @@ public static class HttpRequestParser
             // The head so far, including the line being read, must stay within the limit (RFC 6585 §5: 431).
             if (!reader.TryReadTo(out ReadOnlySequence<byte> lineWithCr, (byte)'\n', advancePastDelimiter: true))
             {
+                // Bytes that can never start a request line (a TLS ClientHello, 16 03 01 ..., or binary noise) may hold
+                // no LF at all: refuse them now rather than wait for the handshake timeout.
+                if (method is null && !CouldStartRequestLine(reader.UnreadSequence))
+                    return Fail(out error, 400, "Not an HTTP/1.1 request");
                 if (input.Length >= maxHeaderBytes)
                     return Fail(out error, 431, "Request header fields too large");
                 return HttpParseStatus.Incomplete;
@@ -95,6 +99,25 @@ public static class HttpRequestParser
         var reader = new SequenceReader<byte>(line);
         reader.Advance(line.Length - 1);
         return reader.TryPeek(out byte last) && last == (byte)'\r';
+    }
+
+    /// <summary>
+    /// Whether an unfinished first line can still become <c>method SP ...</c> (RFC 9112 §3): a method token so far,
+    /// or the CR of an empty line before it.
+    /// </summary>
+    private static bool CouldStartRequestLine(in ReadOnlySequence<byte> partialLine)
+    {
+        var reader = new SequenceReader<byte>(partialLine);
+        while (reader.TryRead(out byte b))
+        {
+            if (b == (byte)' ')
+                return reader.Consumed > 1; // a non-empty method; the rest is checked once the line is complete
+            if (b == (byte)'\r')
+                return reader.Consumed == 1 && reader.End;
+            if (!IsTchar(b))
+                return false;
+        }
+        return true;
     }
 
     /// <summary>RFC 9112 §3: <c>method SP request-target SP HTTP-version</c>, with exactly one space between.</summary>
@@ -170,11 +193,12 @@ public static class HttpRequestParser
         if (s.IsEmpty) return false;
         foreach (byte b in s)
         {
-            bool tchar = char.IsAsciiLetterOrDigit((char)b) || "!#$%&'*+-.^_`|~"u8.Contains(b);
-            if (!tchar) return false;
+            if (!IsTchar(b)) return false;
         }
         return true;
     }
+
+    private static bool IsTchar(byte b) => char.IsAsciiLetterOrDigit((char)b) || "!#$%&'*+-.^_`|~"u8.Contains(b);
 
     private static string PathOf(string target)
     {
