@@ -17,16 +17,15 @@ namespace RawSocketChat.Protocol;
 /// </summary>
 public struct Utf8Validator
 {
-    private int _pending;       // continuation bytes still expected for the current code point
-    private byte _lower = 0x80; // allowed range of the next continuation byte
-    private byte _upper = 0xBF;
-
-    public Utf8Validator() { }
+    // All-zero is the initial state, so `default(Utf8Validator)` is ready to use.
+    private int _pending;     // continuation bytes still expected for the current code point
+    private byte _raiseLower; // the next continuation byte must be ≥ 0x80 + _raiseLower …
+    private byte _lowerUpper; // … and ≤ 0xBF − _lowerUpper
 
     /// <summary>True when no code point is left unfinished: required at the end of a message.</summary>
     public readonly bool IsComplete => _pending == 0;
 
-    public void Reset() => this = new Utf8Validator();
+    public void Reset() => this = default;
 
     /// <summary>Validates the next chunk; false as soon as it contains a byte that cannot be valid UTF-8.</summary>
     public bool Feed(ReadOnlySpan<byte> bytes)
@@ -67,11 +66,10 @@ public struct Utf8Validator
     {
         if (_pending > 0)
         {
-            if (b < _lower || b > _upper)
+            if (b < 0x80 + _raiseLower || b > 0xBF - _lowerUpper)
                 return false;
             _pending--;
-            _lower = 0x80;
-            _upper = 0xBF;
+            _raiseLower = _lowerUpper = 0;
             return true;
         }
 
@@ -82,12 +80,12 @@ public struct Utf8Validator
             case < 0x80: return true;
             case < 0xC2: return false;
             case < 0xE0: _pending = 1; return true;
-            case 0xE0: _pending = 2; _lower = 0xA0; return true;
-            case 0xED: _pending = 2; _upper = 0x9F; return true;
+            case 0xE0: _pending = 2; _raiseLower = 0xA0 - 0x80; return true;
+            case 0xED: _pending = 2; _lowerUpper = 0xBF - 0x9F; return true;
             case < 0xF0: _pending = 2; return true;
-            case 0xF0: _pending = 3; _lower = 0x90; return true;
+            case 0xF0: _pending = 3; _raiseLower = 0x90 - 0x80; return true;
             case < 0xF4: _pending = 3; return true;
-            case 0xF4: _pending = 3; _upper = 0x8F; return true;
+            case 0xF4: _pending = 3; _lowerUpper = 0xBF - 0x8F; return true;
             default: return false;
         }
     }

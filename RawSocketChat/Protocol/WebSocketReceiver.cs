@@ -5,8 +5,16 @@ namespace RawSocketChat.Protocol;
 /// <summary>Limits and negotiated features that decide which frames a receiver accepts.</summary>
 public sealed record ReceiverOptions
 {
-    /// <summary>Largest message, summed over all its fragments; larger ones fail with 1009.</summary>
-    public long MaxMessageBytes { get; init; } = 1024 * 1024;
+    /// <summary>Largest message, summed over all its fragments; larger ones fail with 1009. At most <see cref="Array.MaxLength"/>.</summary>
+    public long MaxMessageBytes
+    {
+        get => _maxMessageBytes;
+        init => _maxMessageBytes = value is > 0 && value <= Array.MaxLength
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(MaxMessageBytes), value, "must be between 1 and Array.MaxLength");
+    }
+
+    private readonly long _maxMessageBytes = 1024 * 1024;
 
     /// <summary>True on the server: RFC 6455 §5.1 requires every client frame to be masked.</summary>
     public bool RequireMaskedFrames { get; init; } = true;
@@ -41,7 +49,7 @@ public sealed class WebSocketReceiver : IDisposable
     private Opcode _messageOpcode;
     private byte[]? _messageBuffer;
     private int _messageLength;
-    private Utf8Validator _utf8 = new();
+    private Utf8Validator _utf8;
     private bool _releaseOnNextReceive;
 
     // RFC 6455 §5.5: control payloads are at most 125 bytes, so one small buffer serves them all.
