@@ -126,7 +126,7 @@ public sealed class Server : IAsyncDisposable
         finally
         {
             await input.CompleteAsync();
-            CloseSocket(socket);
+            await LingeringCloseAsync(socket);
             await stream.DisposeAsync();
             Interlocked.Decrement(ref _sockets);
         }
@@ -260,6 +260,30 @@ public sealed class Server : IAsyncDisposable
         response.WriteTo(buffer, headOnly);
         await stream.WriteAsync(buffer.WrittenMemory);
         await stream.FlushAsync();
+    }
+
+    /// <summary>
+    /// Sends FIN, then reads and discards whatever the peer still sends until it closes too, for at most the close
+    /// timeout (not at all once shutdown has begun). Closing a socket that has unread input makes the kernel send RST
+    /// instead of FIN, and a peer that gets RST may throw away our last bytes unread: a client in the middle of sending
+    /// an oversized message would see 1006 instead of our Close 1009, and an HTTP client its error response vanish.
+    /// </summary>
+    private async Task LingeringCloseAsync(Socket socket)
+    {
+        byte[] sink = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            socket.Shutdown(SocketShutdown.Send);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            deadline.CancelAfter(_options.CloseTimeout);
+            while (await socket.ReceiveAsync(sink, SocketFlags.None, deadline.Token) > 0) { }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException) { }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sink);
+            socket.Dispose();
+        }
     }
 
     private static void CloseSocket(Socket socket)

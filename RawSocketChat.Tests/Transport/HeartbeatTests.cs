@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using RawSocketChat.Protocol;
+using RawSocketChat.Tests.Support;
+
+namespace RawSocketChat.Tests.Transport;
+
+/// <summary>
+/// The server's timers, with intervals shortened so the tests take a second or two: a Ping when a peer is quiet
+/// (RFC 6455 §5.5.2, keepalive), a Close 1001 when it stays silent past the idle timeout, and a bounded wait for the
+/// peer's answering Close (§7.1.1) before TCP is dropped.
+/// </summary>
+public sealed class HeartbeatTests
+{
+    private static readonly TimeSpan PingInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(1);
+
+    [Fact]
+    public async Task Quiet_client_receives_pings()
+    {
+        await using TestServer server = await TestServer.StartAsync(o =>
+        {
+            o.PingInterval = PingInterval;
+            o.IdleTimeout = TimeSpan.FromSeconds(5);
+        });
+        await using RawClient client = await RawClient.OpenAsync(server);
+
+        ServerFrame first = await client.ReadFrameAsync();
+        ServerFrame second = await client.ReadFrameAsync();
+
+        Assert.Equal(Opcode.Ping, first.Opcode);
+        Assert.Equal(Opcode.Ping, second.Opcode);
+        Assert.False(first.Masked);
+        Assert.InRange(first.Payload.Length, 0, 125); // a control frame (§5.5)
+    }
+
+    [Fact]
+    public async Task Client_that_answers_pings_stays_open_past_the_idle_timeout()
+    {
+        await using TestServer server = await TestServer.StartAsync(o =>
+        {
+            o.PingInterval = PingInterval;
+            o.IdleTimeout = IdleTimeout;
+        });
+        await using RawClient client = await RawClient.OpenAsync(server);
+
+        // Answer every ping for 2.5 idle timeouts: each Pong is traffic, so the connection is never idle.
+        int pings = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < IdleTimeout * 2.5)
+        {
+            ServerFrame frame = await client.ReadFrameAsync();
+            Assert.True(frame.Opcode == Opcode.Ping, $"expected only pings, got {frame}");
+            pings++;
+            // RFC 6455 §5.5.2: the Pong echoes the Ping's application data.
+            await client.SendFrameAsync(Opcode.Pong, frame.Payload);
+        }
+
+        Assert.True(pings >= 2, $"expected several pings, got {pings}");
+        await client.SendTextAsync("still here");
+        Assert.Equal("still here", (await client.ReadDataFrameAsync()).Text);
+    }
+
+    [Fact]
+    public async Task Silent_client_gets_close_1001_then_tcp_is_dropped_after_the_close_timeout()
+    {
+        TimeSpan closeTimeout = TimeSpan.FromMilliseconds(600);
+        await using TestServer server = await TestServer.StartAsync(o =>
+        {
+            o.PingInterval = PingInterval;
+            o.IdleTimeout = IdleTimeout;
+            o.CloseTimeout = closeTimeout;
+        });
+        await using RawClient client = await RawClient.OpenAsync(server);
+
+        // Pings arrive first and go unanswered; then the idle timeout closes with 1001 "going away" (§7.4.1).
+        ServerFrame close = await client.ReadDataFrameAsync();
+        Assert.Equal(Opcode.Close, close.Opcode);
+        Assert.Equal(CloseCode.GoingAway, close.CloseCode);
+
+        // We never answer the Close. The server waits for our half of the handshake, but not forever.
+        var waited = Stopwatch.StartNew();
+        await client.AssertServerClosesTcpAsync(TimeSpan.FromSeconds(10));
+        Assert.True(waited.Elapsed >= closeTimeout / 2, $"TCP was dropped {waited.ElapsedMilliseconds} ms after the Close: the server did not wait for the client's Close");
+        Assert.Contains("idle timeout", server.LogText);
+    }
+
+    [Fact]
+    public async Task Server_initiated_close_ends_as_soon_as_the_client_answers_it()
+    {
+        await using TestServer server = await TestServer.StartAsync(o =>
+        {
+            o.PingInterval = PingInterval;
+            o.IdleTimeout = IdleTimeout;
+            o.CloseTimeout = TimeSpan.FromSeconds(30); // far longer than the test may take
+        });
+        await using RawClient client = await RawClient.OpenAsync(server);
+
+        ServerFrame close = await client.ReadDataFrameAsync();
+        Assert.Equal(CloseCode.GoingAway, close.CloseCode);
+        // A message still in flight when the server's Close arrived is not echoed: RFC 6455 §5.5.1, after sending a
+        // Close an endpoint "MUST NOT send any more data frames".
+        await client.SendTextAsync("in flight");
+        await client.SendCloseAsync(CloseCode.GoingAway);
+
+        // RFC 6455 §7.1.1: with both Close frames exchanged, the server closes TCP at once, not at the close timeout,
+        // and sends nothing more first (no echo, no second Close).
+        await client.AssertServerClosesTcpAsync(TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() => server.App.Server.OpenConnections == 0, "the connection to leave the server's table");
+    }
+}
