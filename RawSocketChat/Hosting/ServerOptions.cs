@@ -41,9 +41,23 @@ public sealed class ServerOptions
     public int Pbkdf2Iterations { get; set; } = 600_000;
     public string Admin { get; set; } = "";
     public TimeSpan SessionTtl { get; set; } = TimeSpan.FromDays(30);
+    public double IpRate { get; set; } = 20;
+    public int IpBurst { get; set; } = 40;
+    public TimeSpan FloodWindow { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan TypingInterval { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>The page served at <c>GET /</c>.</summary>
     public string ClientHtml { get; set; } = "client.html";
+
+    // permessage-deflate (RFC 7692) and TLS
+    public bool Deflate { get; set; } = true;
+    public int DeflateThreshold { get; set; } = 128;
+    public bool DeflateContextTakeover { get; set; } = true;
+    public string TlsCert { get; set; } = "";
+    public string TlsKey { get; set; } = "";
+
+    /// <summary>True when <c>--tls-cert</c> and <c>--tls-key</c> are given: the port speaks https:// and wss://.</summary>
+    public bool TlsEnabled => TlsCert.Length > 0;
 
     public static IReadOnlyList<Option> All { get; } =
     [
@@ -62,14 +76,23 @@ public sealed class ServerOptions
         new("max-connections", "Open connections in total; over it a handshake gets 503", o => Num(o.MaxConnections), (o, v) => o.MaxConnections = ParseInt(v, 1, 10_000_000)),
         new("max-connections-per-ip", "Open WebSocket connections per client IP; over it a handshake gets 503", o => Num(o.MaxConnectionsPerIp), (o, v) => o.MaxConnectionsPerIp = ParseInt(v, 1, 10_000_000)),
         new("trusted-proxies", "Proxy addresses or CIDR ranges whose X-Forwarded-For is believed, comma-separated", o => o.TrustedProxies, (o, v) => { _ = ProxyList.Parse(v); o.TrustedProxies = v; }),
-        new("data", "SQLite database file of the embedded store", o => o.Data, (o, v) => o.Data = v),
-        new("rate", "Chat messages per second allowed per connection (and per IP)", o => o.Rate.ToString(CultureInfo.InvariantCulture), (o, v) => o.Rate = ParseDouble(v)),
+        new("data", "SQLite database file of the embedded store (:memory: keeps nothing)", o => o.Data, (o, v) => o.Data = v),
+        new("rate", "Chat messages per second allowed per connection (see also --ip-rate)", o => o.Rate.ToString(CultureInfo.InvariantCulture), (o, v) => o.Rate = ParseDouble(v)),
         new("burst", "Chat messages allowed in a burst above the rate", o => Num(o.Burst), (o, v) => o.Burst = ParseInt(v, 1, 1_000_000)),
         new("max-text-length", "Longest chat message text, in characters", o => Num(o.MaxTextLength), (o, v) => o.MaxTextLength = ParseInt(v, 1, 1_000_000)),
         new("pbkdf2-iterations", "PBKDF2-HMAC-SHA256 iterations for new password hashes", o => Num(o.Pbkdf2Iterations), (o, v) => o.Pbkdf2Iterations = ParseInt(v, 1, 100_000_000)),
         new("admin", "Registered user names that are admins, comma-separated", o => o.Admin, (o, v) => o.Admin = v),
         new("session-ttl", "Lifetime of a login session token", o => Dur(o.SessionTtl), (o, v) => o.SessionTtl = ParseDuration(v)),
         new("client-html", "File served at GET /", o => o.ClientHtml, (o, v) => o.ClientHtml = v),
+        new("ip-rate", "Chat messages per second allowed per client IP, all its connections together", o => o.IpRate.ToString(CultureInfo.InvariantCulture), (o, v) => o.IpRate = ParseDouble(v)),
+        new("ip-burst", "Chat messages allowed in a burst per client IP", o => Num(o.IpBurst), (o, v) => o.IpBurst = ParseInt(v, 1, 1_000_000)),
+        new("flood-window", "A client sending about 3x the rate for this long is closed with 1008", o => Dur(o.FloodWindow), (o, v) => o.FloodWindow = ParseDuration(v)),
+        new("typing-interval", "Typing notifications relayed at most once per user per room per interval", o => Dur(o.TypingInterval), (o, v) => o.TypingInterval = ParseDuration(v)),
+        new("deflate", "Offer permessage-deflate (RFC 7692) compression to clients: on or off", o => OnOff(o.Deflate), (o, v) => o.Deflate = ParseOnOff(v)),
+        new("deflate-threshold", "Messages shorter than this many bytes are sent uncompressed", o => Num(o.DeflateThreshold), (o, v) => o.DeflateThreshold = ParseInt(v, 0, 1 << 30)),
+        new("deflate-context-takeover", "Keep each connection's compression window between messages (better ratio, ~300 KiB per connection); off saves the memory", o => OnOff(o.DeflateContextTakeover), (o, v) => o.DeflateContextTakeover = ParseOnOff(v)),
+        new("tls-cert", "PEM certificate (leaf first, then intermediates): serve https:// and wss://; reloaded on SIGHUP", o => o.TlsCert, (o, v) => o.TlsCert = v),
+        new("tls-key", "PEM private key (unencrypted) of --tls-cert", o => o.TlsKey, (o, v) => o.TlsKey = v),
     ];
 
     public sealed record Option(string Name, string Help, Func<ServerOptions, string> Default, Action<ServerOptions, string> Set)
@@ -146,6 +169,8 @@ public sealed class ServerOptions
             throw new FormatException($"--host must be an IP address or localhost, not '{Host}'");
         if (IdleTimeout <= PingInterval)
             throw new FormatException("--idle-timeout must be longer than --ping-interval, or live peers would be dropped");
+        if ((TlsCert.Length > 0) != (TlsKey.Length > 0))
+            throw new FormatException("--tls-cert and --tls-key go together: give both, or neither");
         // --allowed-origins and --trusted-proxies are checked as they are read (see All), so that the error names
         // the option: OriginPolicy throws ArgumentException, which would otherwise escape Parse.
     }
@@ -192,6 +217,15 @@ public sealed class ServerOptions
             if (string.Equals(level.ToString(), value.Trim(), StringComparison.OrdinalIgnoreCase)) return level;
         throw new ArgumentException("must be trace, debug, info, warn, error or none");
     }
+
+    private static string OnOff(bool value) => value ? "on" : "off";
+
+    private static bool ParseOnOff(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "on" => true,
+        "off" => false,
+        _ => throw new ArgumentException("must be on or off"),
+    };
 
     private static double ParseDouble(string value)
     {

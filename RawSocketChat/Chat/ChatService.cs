@@ -1,0 +1,469 @@
+using System.Threading.Channels;
+using RawSocketChat.Hosting;
+using RawSocketChat.Protocol;
+using RawSocketChat.Storage;
+using RawSocketChat.Transport;
+
+namespace RawSocketChat.Chat;
+
+/// <summary>
+/// The chat itself: what each command of <c>rawsocketchat.v1</c> does. It owns the in-memory state (rooms,
+/// presence, rate limits), the store, and the <see cref="MessageWriter"/> that stores messages in batches.
+/// <para>
+/// A message's life: <c>send</c> is checked here and queued to the writer — the connection goes back to reading at
+/// once. The writer gives it an id, commits it with whatever else was queued, and calls <see cref="OnCommitted"/>,
+/// which hands it to the room (broadcast to every member, sender included) and then acks the sender. So an ack
+/// means "stored", and everyone sees messages in id order.
+/// </para>
+/// </summary>
+public sealed partial class ChatService : IAsyncDisposable
+{
+    public const string Lobby = "lobby";
+    public const int HistoryOnJoin = 50;
+    public const int HistoryPageLimit = 100;
+    public const int MaxRooms = 10_000;
+    public const int MaxMembersListed = 200;
+    public const int MinPasswordLength = 8;
+    public const int MaxPasswordLength = 1024;
+
+    private readonly ServerOptions _options;
+    private readonly IChatStore _store;
+    private readonly Log _log;
+    private readonly RoomRegistry _rooms;
+    private readonly Presence _presence = new();
+    private readonly MessageRateLimiter _rateLimiter;
+    private readonly LoginThrottle _loginThrottle = new();
+    private readonly PasswordHasher _hasher;
+    // PBKDF2 at 600,000 iterations is ~0.2 s of one core. Without a cap, a burst of logins would take every core.
+    private readonly SemaphoreSlim _hashGate = new(Math.Max(1, Environment.ProcessorCount));
+    private readonly HashSet<string> _admins;
+    private readonly CommandParser _parser;
+    private readonly ChatLimits _limits;
+    private readonly MessageWriter _writer;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _maintenance;
+    private int _disposed;
+
+    private ChatService(ServerOptions options, IChatStore store, Log log, RoomRegistry rooms, MessageIdGenerator ids, HashSet<string> admins)
+    {
+        _options = options;
+        _store = store;
+        _log = log;
+        _rooms = rooms;
+        _admins = admins;
+        _hasher = new PasswordHasher(options.Pbkdf2Iterations);
+        _rateLimiter = new MessageRateLimiter(options.Rate, options.Burst, options.IpRate, options.IpBurst, options.FloodWindow);
+        _parser = new CommandParser(CommandParser.MessageLimitFor(options.MaxTextLength));
+        _limits = new ChatLimits(options.MaxTextLength, options.Rate, options.Burst, HistoryOnJoin, HistoryPageLimit, options.TypingInterval, _parser.MaxMessageBytes);
+        _writer = new MessageWriter(store, ids, OnCommitted, e => _log.Error("storing messages failed", e));
+        _maintenance = MaintainAsync();
+    }
+
+    public IChatStore Store => _store;
+    public Presence Presence => _presence;
+    public RoomRegistry Rooms => _rooms;
+    public MessageWriter Writer => _writer;
+    public MessageRateLimiter RateLimiter => _rateLimiter;
+
+    /// <summary>Prepares the store (lobby, admins, expired sessions) and loads rooms and their members.</summary>
+    public static async Task<ChatService> StartAsync(ServerOptions options, IChatStore store, Log log)
+    {
+        DateTime now = DateTime.UtcNow;
+        if (await store.CreateRoomAsync(new RoomRecord(Lobby, null, now)))
+            log.Info($"chat created room={Lobby}");
+
+        var admins = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in options.Admin.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            admins.Add(NameRules.Key(name));
+            if (await store.SetUserRoleAsync(name, Role.Admin))
+                log.Info($"chat admin user={name}");
+            else
+                log.Warn($"chat admin user={name} is not registered yet: the account becomes admin when it registers");
+        }
+
+        int expired = await store.DeleteExpiredSessionsAsync(now);
+        if (expired > 0)
+            log.Info($"chat removed {expired} expired session(s)");
+
+        var rooms = new RoomRegistry();
+        foreach (RoomRecord room in await store.ListRoomsAsync())
+        {
+            IReadOnlyList<RoomMemberRecord> members = await store.ListRoomMembersAsync(room.Name);
+            rooms.TryAdd(new Room(room.Name, members.Select(m => new ChatUser(m.Name, m.Color, m.Role)), HistoryOnJoin));
+        }
+
+        var ids = new MessageIdGenerator(await store.GetLatestMessageIdAsync());
+        log.Info($"chat ready rooms={rooms.Count}");
+        return new ChatService(options, store, log, rooms, ids, admins);
+    }
+
+    // ---- Connection life ----
+
+    internal ChatSession Open(WebSocketConnection connection) =>
+        new(connection, _rateLimiter.Open(connection.ClientAddress, Environment.TickCount64));
+
+    internal ValueTask CloseAsync(ChatSession session)
+    {
+        SignOut(session);
+        _rateLimiter.Close(session.Allowance, Environment.TickCount64);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// One client message: parse, rate-limit, dispatch. Every failure is answered with an <c>error</c> and the
+    /// connection stays open — except a flood, which is closed with 1008.
+    /// </summary>
+    internal async ValueTask HandleAsync(ChatSession session, Opcode opcode, ReadOnlyMemory<byte> payload)
+    {
+        ChatCommand? command = null;
+        CommandError error;
+        bool parsed;
+        if (opcode != Opcode.Text)
+        {
+            parsed = false;
+            error = new CommandError(ChatErrorCode.BadRequest, "rawsocketchat.v1 messages are JSON in text frames", null);
+        }
+        else
+        {
+            // The payload is only valid until the first await: the parser copies what it keeps.
+            parsed = _parser.TryParse(payload.Span, out command, out error);
+        }
+
+        // Every message counts, well-formed or not: garbage is no way around the limit.
+        RateDecision rate = _rateLimiter.TryTake(session.Allowance, Environment.TickCount64);
+        if (!rate.Allowed)
+        {
+            if (rate.Flooding)
+            {
+                _log.Warn($"chat flood id={session.Id} client={session.Connection.ClientAddress} user={session.User?.Name ?? "-"} action=close");
+                session.Connection.Close(CloseCode.PolicyViolation, "message flood");
+                return;
+            }
+            if (command?.Type == "typing")
+                return; // typing is best-effort: a refused one is just dropped
+            session.SendError(ChatErrorCode.RateLimited, "too many messages; slow down", command?.Ref ?? error.Ref, rate.RetryAfterMs);
+            return;
+        }
+
+        if (!parsed)
+        {
+            session.SendError(error.Code, error.Message, error.Ref);
+            return;
+        }
+
+        try
+        {
+            await DispatchAsync(session, command!);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _log.Error($"chat command failed id={session.Id} type={command!.Type}", e);
+            session.SendError(ChatErrorCode.InternalError, "the server could not complete this request", command.Ref);
+        }
+    }
+
+    private Task DispatchAsync(ChatSession session, ChatCommand command)
+    {
+        switch (command.Type)
+        {
+            case "login": return command.Password is null ? GuestLoginAsync(session, command) : PasswordLoginAsync(session, command);
+            case "register": return RegisterAsync(session, command);
+            case "resume": return ResumeAsync(session, command);
+            case "rooms": return ListRooms(session, command);
+        }
+
+        if (session.User is not { } user)
+        {
+            if (command.Type is "logout" or "join" or "leave" or "send" or "history" or "typing" or "create")
+                session.SendError(ChatErrorCode.NotLoggedIn, "log in first", command.Ref);
+            else
+                session.SendError(ChatErrorCode.UnknownType, $"unknown type '{command.Type}'", command.Ref);
+            return Task.CompletedTask;
+        }
+
+        return command.Type switch
+        {
+            "logout" => LogoutAsync(session, command),
+            "join" => JoinAsync(session, user, command),
+            "leave" => LeaveAsync(session, user, command),
+            "send" => SendAsync(session, user, command),
+            "history" => HistoryAsync(session, command),
+            "typing" => Typing(session, user, command),
+            "create" => CreateAsync(session, user, command),
+            _ => Unknown(session, command),
+        };
+    }
+
+    private static Task Unknown(ChatSession session, ChatCommand command)
+    {
+        session.SendError(ChatErrorCode.UnknownType, $"unknown type '{command.Type}'", command.Ref);
+        return Task.CompletedTask;
+    }
+
+    // ---- Rooms ----
+
+    private IEnumerable<RoomSummary> Summaries(ChatSession session) =>
+        _rooms.All.Select(r => r.Summary(_presence, session.Rooms.ContainsKey(r.Key)));
+
+    private Task ListRooms(ChatSession session, ChatCommand command)
+    {
+        session.Send(ServerMessages.Rooms(Summaries(session), command.Ref));
+        return Task.CompletedTask;
+    }
+
+    private async Task CreateAsync(ChatSession session, ChatUser user, ChatCommand command)
+    {
+        if (!Require(session, command, command.Room, "room"))
+            return;
+        string name = command.Room!;
+        if (!user.CanCreateRooms)
+        {
+            session.SendError(ChatErrorCode.Forbidden, "guests cannot create rooms: register an account", command.Ref);
+            return;
+        }
+        if (!NameRules.IsValidName(name))
+        {
+            session.SendError(ChatErrorCode.InvalidName, "a room name has 2 to 24 letters, digits, '_' or '-'", command.Ref);
+            return;
+        }
+        if (_rooms.Find(name) is not null)
+        {
+            session.SendError(ChatErrorCode.RoomExists, $"room '{name}' exists", command.Ref);
+            return;
+        }
+        if (_rooms.Count >= MaxRooms)
+        {
+            session.SendError(ChatErrorCode.TooManyRooms, $"this server holds at most {MaxRooms} rooms", command.Ref);
+            return;
+        }
+        if (!await _store.CreateRoomAsync(new RoomRecord(name, user.Name, DateTime.UtcNow)))
+        {
+            session.SendError(ChatErrorCode.RoomExists, $"room '{name}' exists", command.Ref);
+            return;
+        }
+        var room = new Room(name, [], HistoryOnJoin, isNew: true);
+        _rooms.TryAdd(room);
+        _log.Info($"chat create room={name} by={user.Name}");
+        session.Send(ServerMessages.Created(room.Summary(_presence, false), command.Ref));
+    }
+
+    private async Task JoinAsync(ChatSession session, ChatUser user, ChatCommand command)
+    {
+        if (!Require(session, command, command.Room, "room") || FindRoom(session, command) is not { } room)
+            return;
+        if (!user.IsGuest && !room.IsMember(user.Key))
+            await _store.AddRoomMemberAsync(room.Name, user.Name, DateTime.UtcNow);
+        await room.EnsureLoadedAsync(_store);
+        // No logout can interleave (a connection's commands run one at a time), and the transport calls OnClosed
+        // only after this returns, so SignOut will find this subscription even if the socket closed meanwhile.
+        room.Join(session, user, _presence, MaxMembersListed, command.Ref);
+    }
+
+    private async Task LeaveAsync(ChatSession session, ChatUser user, ChatCommand command)
+    {
+        if (!Require(session, command, command.Room, "room") || FindRoom(session, command) is not { } room)
+            return;
+        if (!room.IsMember(user.Key))
+        {
+            session.SendError(ChatErrorCode.NotMember, $"you are not in '{room.Name}'", command.Ref);
+            return;
+        }
+        if (!user.IsGuest)
+            await _store.RemoveRoomMemberAsync(room.Name, user.Name);
+        if (!room.Leave(user, session, command.Ref))
+            session.SendError(ChatErrorCode.NotMember, $"you are not in '{room.Name}'", command.Ref);
+    }
+
+    private Room? FindRoom(ChatSession session, ChatCommand command)
+    {
+        Room? room = _rooms.Find(command.Room);
+        if (room is null)
+            session.SendError(ChatErrorCode.NoSuchRoom, $"no room '{command.Room}'", command.Ref);
+        return room;
+    }
+
+    /// <summary>The room, when this connection joined it; otherwise an error was sent.</summary>
+    private Room? JoinedRoom(ChatSession session, ChatCommand command)
+    {
+        if (!Require(session, command, command.Room, "room"))
+            return null;
+        if (session.Rooms.TryGetValue(NameRules.Key(command.Room!), out Room? room))
+            return room;
+        if (_rooms.Find(command.Room) is null)
+            session.SendError(ChatErrorCode.NoSuchRoom, $"no room '{command.Room}'", command.Ref);
+        else
+            session.SendError(ChatErrorCode.NotMember, $"join '{command.Room}' first", command.Ref);
+        return null;
+    }
+
+    // ---- Messages ----
+
+    private async Task SendAsync(ChatSession session, ChatUser user, ChatCommand command)
+    {
+        if (JoinedRoom(session, command) is not { } room || !Require(session, command, command.Text, "text"))
+            return;
+        string? text = TextRules.Normalize(command.Text!, _options.MaxTextLength, out string? code, out string? message);
+        if (text is null)
+        {
+            session.SendError(code!, message!, command.Ref);
+            return;
+        }
+        var pending = new PendingMessage(room.Name, user.Name, user.Color, text, command.Ref, user.IsGuest, session);
+        try
+        {
+            // Completes at once unless the writer's queue is full; the ack comes from OnCommitted.
+            await _writer.EnqueueAsync(pending);
+        }
+        catch (ChannelClosedException)
+        {
+            session.SendError(ChatErrorCode.InternalError, "the server is shutting down", command.Ref);
+        }
+    }
+
+    /// <summary>
+    /// Called by the writer after each commit, with the batch in id order, on the writer's loop: publishing here, one
+    /// message after the other, is what makes every member receive messages in id order.
+    /// </summary>
+    private void OnCommitted(IReadOnlyList<PendingMessage> batch)
+    {
+        foreach (PendingMessage pending in batch)
+        {
+            var session = (ChatSession)pending.State!;
+            if (pending.Result is not { } result)
+            {
+                session.SendError(ChatErrorCode.InternalError, "the message could not be stored; retry with the same ref", pending.Ref);
+                continue;
+            }
+            if (result.Duplicate)
+            {
+                // The same ref again: a retry (after a reconnect, say) is acknowledged with the original id; a ref
+                // reused for a different message is a client bug worth reporting rather than hiding.
+                if (NameRules.Key(result.Stored.Room) == NameRules.Key(pending.Room) && result.Stored.Text == pending.Text)
+                    session.Send(ServerMessages.Ack(pending.Ref, result.Stored.Id, duplicate: true));
+                else
+                    session.SendError(ChatErrorCode.RefConflict, "this ref was already used for a different message", pending.Ref);
+                continue;
+            }
+            _rooms.Find(result.Stored.Room)?.Publish(result.Stored);
+            session.Send(ServerMessages.Ack(pending.Ref, result.Stored.Id, duplicate: false));
+        }
+    }
+
+    private async Task HistoryAsync(ChatSession session, ChatCommand command)
+    {
+        if (JoinedRoom(session, command) is not { } room)
+            return;
+        if (command.Before is not null && !MessageIdGenerator.IsValid(command.Before))
+        {
+            session.SendError(ChatErrorCode.BadRequest, "'before' must be a message id", command.Ref);
+            return;
+        }
+        int limit = command.Limit ?? HistoryOnJoin;
+        if (limit < 1)
+        {
+            session.SendError(ChatErrorCode.BadRequest, $"'limit' must be 1 to {HistoryPageLimit}", command.Ref);
+            return;
+        }
+        limit = Math.Min(limit, HistoryPageLimit);
+        // One more than asked tells whether there is more to page through.
+        IReadOnlyList<MessageRecord> page = await _store.GetMessagesAsync(room.Name, command.Before, limit + 1);
+        bool more = page.Count > limit;
+        IReadOnlyList<MessageRecord> messages = more ? page.Skip(page.Count - limit).ToList() : page;
+        session.Send(ServerMessages.History(room.Name, command.Before, messages, more, command.Ref));
+    }
+
+    private Task Typing(ChatSession session, ChatUser user, ChatCommand command)
+    {
+        if (JoinedRoom(session, command) is { } room)
+            room.Typing(user, Environment.TickCount64, (long)_options.TypingInterval.TotalMilliseconds);
+        return Task.CompletedTask;
+    }
+
+    // ---- Checks ----
+
+    private static bool CheckLoggedOut(ChatSession session, ChatCommand command)
+    {
+        if (session.User is null)
+            return true;
+        session.SendError(ChatErrorCode.AlreadyLoggedIn, "already logged in: send logout first", command.Ref);
+        return false;
+    }
+
+    private static bool Require(ChatSession session, ChatCommand command, string? value, string field)
+    {
+        if (value is not null)
+            return true;
+        session.SendError(ChatErrorCode.BadRequest, $"'{field}' is required", command.Ref);
+        return false;
+    }
+
+    private static bool CheckName(ChatSession session, ChatCommand command, string name)
+    {
+        if (NameRules.IsValidName(name))
+            return true;
+        session.SendError(ChatErrorCode.InvalidName, "a name has 2 to 24 letters, digits, '_' or '-'", command.Ref);
+        return false;
+    }
+
+    private static bool CheckColor(ChatSession session, ChatCommand command)
+    {
+        if (command.Color is null || NameRules.IsValidColor(command.Color))
+            return true;
+        session.SendError(ChatErrorCode.BadRequest, "'color' must look like #3b82f6", command.Ref);
+        return false;
+    }
+
+    /// <summary>Runs password hashing off the socket loop, at most one per core at a time.</summary>
+    private async Task<T> HashWorkAsync<T>(Func<T> work)
+    {
+        await _hashGate.WaitAsync();
+        try
+        {
+            return await Task.Run(work);
+        }
+        finally
+        {
+            _hashGate.Release();
+        }
+    }
+
+    // ---- Housekeeping ----
+
+    private async Task MaintainAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(5));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                long now = Environment.TickCount64;
+                _loginThrottle.Sweep(now);
+                _rateLimiter.Sweep(now);
+                try
+                {
+                    int expired = await _store.DeleteExpiredSessionsAsync(DateTime.UtcNow);
+                    if (expired > 0)
+                        _log.Debug($"chat removed {expired} expired session(s)");
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _log.Warn($"chat session cleanup failed: {e.GetType().Name}");
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Stores what is still queued, then stops. Call after the server stopped accepting messages.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _stopping.Cancel();
+        await _maintenance;
+        await _writer.DisposeAsync();
+        _log.Info($"chat stopped messages={_writer.Stored} batches={_writer.Batches}");
+        _stopping.Dispose();
+    }
+}

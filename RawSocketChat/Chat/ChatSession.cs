@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+using RawSocketChat.Transport;
+
+namespace RawSocketChat.Chat;
+
+/// <summary>
+/// The chat's state for one WebSocket connection, kept in <see cref="WebSocketConnection.State"/>: who it is logged
+/// in as, the rooms it joined, and its share of the rate limit. Commands of one connection run one at a time (the
+/// transport's contract), but other connections' actions reach it too — a broadcast sends to it, a leave from the
+/// same user's other device unsubscribes it — so what they touch is thread-safe.
+/// </summary>
+public sealed class ChatSession(WebSocketConnection connection, MessageRateLimiter.Allowance allowance)
+{
+    private volatile ChatUser? _user;
+
+    public WebSocketConnection Connection { get; } = connection;
+    public long Id => Connection.Id;
+    public MessageRateLimiter.Allowance Allowance { get; } = allowance;
+
+    /// <summary>Null until login, register or resume succeeds, and again after logout.</summary>
+    public ChatUser? User
+    {
+        get => _user;
+        set => _user = value;
+    }
+
+    /// <summary>The stored hash of this connection's session token (registered users), for logout.</summary>
+    public byte[]? TokenHash { get; set; }
+
+    /// <summary>Rooms this connection joined, by key. Changed under the room's lock.</summary>
+    public ConcurrentDictionary<string, Room> Rooms { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Queues one JSON message. Never blocks; false when the connection is closing or was dropped.</summary>
+    public bool Send(ReadOnlySpan<byte> json) => Connection.SendText(json);
+
+    public void SendError(string code, string message, string? reference, long? retryAfterMs = null) =>
+        Send(ServerMessages.Error(code, message, reference, retryAfterMs));
+}

@@ -1,0 +1,224 @@
+using RawSocketChat.Storage;
+
+namespace RawSocketChat.Chat;
+
+/// <summary>
+/// One room in memory: its members, the connections that joined it (subscribers), the latest messages, and who was
+/// typing when. Everything happens under one lock per room, and that lock is what gives the ordering guarantees:
+/// <list type="bullet">
+/// <item>A message is sent to every subscriber inside the lock, so two messages reach all members in the same
+/// order. The writer publishes in id order, so that order is the id order.</item>
+/// <item>A join takes the history snapshot and adds the subscriber in the same critical section, and sends
+/// <c>joined</c> before leaving it: every message is either in that history or delivered live after it — never
+/// both, never neither.</item>
+/// </list>
+/// Sending inside a lock is fine because <c>WebSocketConnection.Send</c> never blocks: it queues the frame, or drops
+/// a peer whose queue is full.
+/// </summary>
+public sealed class Room
+{
+    private readonly object _lock = new();
+    private readonly Dictionary<string, ChatUser> _members = new(StringComparer.Ordinal);
+    private readonly HashSet<ChatSession> _subscribers = [];
+    private readonly List<(string Id, byte[] Json)> _recent = [];
+    private readonly Dictionary<string, long> _lastTyping = new(StringComparer.Ordinal);
+    private readonly int _historyOnJoin;
+    private readonly SemaphoreSlim _loadGate = new(1, 1);
+    private volatile bool _loaded;
+
+    public Room(string name, IEnumerable<ChatUser> members, int historyOnJoin, bool isNew = false)
+    {
+        Name = name;
+        Key = NameRules.Key(name);
+        _historyOnJoin = historyOnJoin;
+        foreach (ChatUser member in members)
+            _members[member.Key] = member;
+        _loaded = isNew; // a room created just now has no history to load
+    }
+
+    public string Name { get; }
+    public string Key { get; }
+
+    public int MemberCount
+    {
+        get { lock (_lock) return _members.Count; }
+    }
+
+    public int SubscriberCount
+    {
+        get { lock (_lock) return _subscribers.Count; }
+    }
+
+    public bool IsMember(string userKey)
+    {
+        lock (_lock)
+            return _members.ContainsKey(userKey);
+    }
+
+    public RoomSummary Summary(Presence presence, bool joined)
+    {
+        lock (_lock)
+        {
+            int online = 0;
+            foreach (string key in _members.Keys)
+                if (presence.IsOnline(key))
+                    online++;
+            return new RoomSummary(Name, _members.Count, online, joined);
+        }
+    }
+
+    /// <summary>
+    /// Fills the recent-history cache from the store, once. Messages published before the load finished are kept:
+    /// the two lists are merged by id.
+    /// </summary>
+    public async Task EnsureLoadedAsync(IChatStore store)
+    {
+        if (_loaded)
+            return;
+        await _loadGate.WaitAsync();
+        try
+        {
+            if (_loaded)
+                return;
+            IReadOnlyList<MessageRecord> latest = await store.GetMessagesAsync(Name, null, _historyOnJoin);
+            lock (_lock)
+            {
+                var merged = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+                foreach (MessageRecord message in latest)
+                    merged[message.Id] = ServerMessages.Message(message);
+                foreach ((string id, byte[] json) in _recent)
+                    merged[id] = json;
+                _recent.Clear();
+                _recent.AddRange(merged.Skip(Math.Max(0, merged.Count - _historyOnJoin)).Select(p => (p.Key, p.Value)));
+                _loaded = true;
+            }
+        }
+        finally
+        {
+            _loadGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Subscribes <paramref name="session"/> (making its user a member if needed) and sends it <c>joined</c>. Others
+    /// get a <c>joined</c> presence event when the user is a new member. Returns whether the user is a new member.
+    /// </summary>
+    public bool Join(ChatSession session, ChatUser user, Presence presence, int maxMembersListed, string? reference)
+    {
+        lock (_lock)
+        {
+            bool newMember = _members.TryAdd(user.Key, user);
+            if (!newMember)
+                _members[user.Key] = user; // keep color and role current
+            _subscribers.Add(session);
+            session.Rooms[Key] = this;
+
+            var members = new List<MemberView>(Math.Min(_members.Count, maxMembersListed));
+            int online = 0;
+            foreach (ChatUser member in _members.Values)
+            {
+                bool isOnline = presence.IsOnline(member.Key);
+                if (isOnline) online++;
+                members.Add(new MemberView(member.Name, member.Color, member.Role, isOnline));
+            }
+            members.Sort(static (a, b) => a.Online != b.Online ? (a.Online ? -1 : 1) : string.CompareOrdinal(a.Name.ToLowerInvariant(), b.Name.ToLowerInvariant()));
+            if (members.Count > maxMembersListed)
+                members.RemoveRange(maxMembersListed, members.Count - maxMembersListed);
+
+            session.Send(ServerMessages.Joined(Name, members, _members.Count, online, _recent.Select(m => m.Json), reference));
+            if (newMember)
+                SendToOthersLocked(ServerMessages.Presence(Name, user, "joined"), user.Key);
+            return newMember;
+        }
+    }
+
+    /// <summary>Stops delivering to one connection (it closed or logged out); membership is unchanged.</summary>
+    public void Unsubscribe(ChatSession session)
+    {
+        lock (_lock)
+        {
+            _subscribers.Remove(session);
+            session.Rooms.TryRemove(Key, out _);
+        }
+    }
+
+    /// <summary>
+    /// Ends a user's membership: every connection of that user in the room gets <c>left</c> and is unsubscribed
+    /// (<paramref name="requester"/> gets it, with the ref, even when it had not joined on that connection), the
+    /// others get a <c>left</c> presence event. False when the user was not a member.
+    /// </summary>
+    public bool Leave(ChatUser user, ChatSession? requester, string? reference)
+    {
+        lock (_lock)
+        {
+            if (!_members.Remove(user.Key))
+                return false;
+            _lastTyping.Remove(user.Key);
+            foreach (ChatSession session in _subscribers.Where(s => s.User?.Key == user.Key || s == requester).ToList())
+            {
+                _subscribers.Remove(session);
+                session.Rooms.TryRemove(Key, out _);
+                if (session != requester)
+                    session.Send(ServerMessages.Left(Name, null));
+            }
+            requester?.Send(ServerMessages.Left(Name, reference));
+            SendToOthersLocked(ServerMessages.Presence(Name, user, "left"), user.Key);
+            return true;
+        }
+    }
+
+    /// <summary>Delivers a stored message to every subscriber and keeps it for the next joins. Serialized once.</summary>
+    public void Publish(MessageRecord message)
+    {
+        byte[] json = ServerMessages.Message(message);
+        lock (_lock)
+        {
+            _recent.Add((message.Id, json));
+            if (_recent.Count > _historyOnJoin)
+                _recent.RemoveRange(0, _recent.Count - _historyOnJoin);
+            foreach (ChatSession session in _subscribers)
+                session.Send(json);
+        }
+    }
+
+    /// <summary>Tells the subscribers (except the user's own connections) that a member came online or went offline.</summary>
+    public void AnnouncePresence(ChatUser user, string @event)
+    {
+        lock (_lock)
+        {
+            if (_subscribers.Count > 0)
+                SendToOthersLocked(ServerMessages.Presence(Name, user, @event), user.Key);
+        }
+    }
+
+    /// <summary>
+    /// Relays a typing notification to the other subscribers, at most once per user per <paramref name="intervalMs"/>;
+    /// returns false when it was throttled.
+    /// </summary>
+    public bool Typing(ChatUser user, long nowMs, long intervalMs)
+    {
+        lock (_lock)
+        {
+            if (_lastTyping.TryGetValue(user.Key, out long last) && nowMs - last < intervalMs)
+                return false;
+            _lastTyping[user.Key] = nowMs;
+            if (_lastTyping.Count > 4 * Math.Max(16, _members.Count))
+                PruneTypingLocked(nowMs, intervalMs);
+            SendToOthersLocked(ServerMessages.Typing(Name, user), user.Key);
+            return true;
+        }
+    }
+
+    private void PruneTypingLocked(long nowMs, long intervalMs)
+    {
+        foreach (string key in _lastTyping.Where(e => nowMs - e.Value >= intervalMs).Select(e => e.Key).ToList())
+            _lastTyping.Remove(key);
+    }
+
+    private void SendToOthersLocked(ReadOnlySpan<byte> json, string exceptUserKey)
+    {
+        foreach (ChatSession session in _subscribers)
+            if (session.User?.Key != exceptUserKey)
+                session.Send(json);
+    }
+}

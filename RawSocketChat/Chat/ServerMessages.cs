@@ -1,0 +1,272 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using RawSocketChat.Storage;
+
+namespace RawSocketChat.Chat;
+
+/// <summary>The lines of the room list: in <c>rooms</c>, <c>welcome</c> and <c>created</c>.</summary>
+public readonly record struct RoomSummary(string Name, int Members, int Online, bool Joined);
+
+/// <summary>One entry of <c>joined.members</c>.</summary>
+public readonly record struct MemberView(string Name, string Color, Role Role, bool Online);
+
+/// <summary>What the server tells the client in <c>welcome.limits</c>, so a client can stay within them.</summary>
+public sealed record ChatLimits(int MaxTextLength, double Rate, int Burst, int HistoryOnJoin, int HistoryPageLimit, TimeSpan TypingInterval, int MaxMessageBytes);
+
+/// <summary>
+/// Every message the server sends, written with <see cref="Utf8JsonWriter"/> — no reflection, no intermediate
+/// objects. Methods returning a span write into a per-thread buffer: send the span at once, before building the
+/// next message on the same thread. <see cref="Message"/> returns an array instead, because a broadcast is
+/// serialized once and the same bytes go to every member (and into the room's recent-history cache).
+/// </summary>
+public static class ServerMessages
+{
+    public const string Protocol = "rawsocketchat.v1";
+
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        // Our JSON never lands inside HTML, so there is no reason to escape '<', '&' or non-ASCII letters; quotes,
+        // backslashes and control characters are still escaped, as JSON requires.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        MaxDepth = 16,
+    };
+
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
+    private static Utf8JsonWriter Begin(string type)
+    {
+        ArrayBufferWriter<byte> buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        // Do not keep a buffer that one huge history page grew: the next message would carry it around forever.
+        if (buffer.Capacity > 256 * 1024)
+            t_buffer = buffer = new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        Utf8JsonWriter writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, type);
+        return writer;
+    }
+
+    private static ReadOnlySpan<byte> End(Utf8JsonWriter writer)
+    {
+        writer.WriteEndObject();
+        writer.Flush();
+        return t_buffer!.WrittenSpan;
+    }
+
+    public static string FormatTimestamp(DateTime utc) =>
+        utc.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    // ---- Messages ----
+
+    /// <summary><c>{"type":"message",...}</c>, as broadcast and as listed in history.</summary>
+    public static byte[] Message(MessageRecord message)
+    {
+        Utf8JsonWriter writer = Begin("message");
+        WriteMessageFields(writer, message);
+        return End(writer).ToArray();
+    }
+
+    private static void WriteMessageFields(Utf8JsonWriter writer, MessageRecord message)
+    {
+        writer.WriteString("room"u8, message.Room);
+        writer.WriteString("id"u8, message.Id);
+        writer.WriteString("user"u8, message.User);
+        writer.WriteString("color"u8, message.Color);
+        writer.WriteString("text"u8, message.Text);
+        writer.WriteString("ts"u8, FormatTimestamp(message.Timestamp));
+        if (message.Guest)
+            writer.WriteBoolean("guest"u8, true);
+    }
+
+    public static ReadOnlySpan<byte> Ack(string? reference, string id, bool duplicate)
+    {
+        Utf8JsonWriter writer = Begin("ack");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WriteString("id"u8, id);
+        if (duplicate)
+            writer.WriteBoolean("duplicate"u8, true);
+        return End(writer);
+    }
+
+    public static ReadOnlySpan<byte> Error(string code, string message, string? reference, long? retryAfterMs = null)
+    {
+        Utf8JsonWriter writer = Begin("error");
+        writer.WriteString("code"u8, code);
+        writer.WriteString("message"u8, message);
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        if (retryAfterMs is { } retry)
+            writer.WriteNumber("retryAfterMs"u8, retry);
+        return End(writer);
+    }
+
+    // ---- Accounts ----
+
+    public static ReadOnlySpan<byte> Welcome(ChatUser user, string? token, DateTime? expiresAt, IEnumerable<RoomSummary> rooms, ChatLimits limits, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("welcome");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WriteStartObject("user"u8);
+        WriteUserFields(writer, user.Name, user.Color, user.Role);
+        writer.WriteEndObject();
+        if (token is not null)
+            writer.WriteString("token"u8, token);
+        if (expiresAt is { } expires)
+            writer.WriteString("expires"u8, FormatTimestamp(expires));
+        writer.WritePropertyName("rooms"u8);
+        WriteRooms(writer, rooms);
+        writer.WriteStartObject("limits"u8);
+        writer.WriteNumber("maxTextLength"u8, limits.MaxTextLength);
+        writer.WriteNumber("maxMessageBytes"u8, limits.MaxMessageBytes);
+        writer.WriteNumber("rate"u8, limits.Rate);
+        writer.WriteNumber("burst"u8, limits.Burst);
+        writer.WriteNumber("historyOnJoin"u8, limits.HistoryOnJoin);
+        writer.WriteNumber("historyPageLimit"u8, limits.HistoryPageLimit);
+        writer.WriteNumber("typingIntervalMs"u8, (long)limits.TypingInterval.TotalMilliseconds);
+        writer.WriteEndObject();
+        writer.WriteString("protocol"u8, Protocol);
+        writer.WriteString("server"u8, "RawSocketChat");
+        return End(writer);
+    }
+
+    public static ReadOnlySpan<byte> LoggedOut(string? reference)
+    {
+        Utf8JsonWriter writer = Begin("logged_out");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        return End(writer);
+    }
+
+    // ---- Rooms ----
+
+    public static ReadOnlySpan<byte> Rooms(IEnumerable<RoomSummary> rooms, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("rooms");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WritePropertyName("rooms"u8);
+        WriteRooms(writer, rooms);
+        return End(writer);
+    }
+
+    public static ReadOnlySpan<byte> Created(RoomSummary room, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("created");
+        writer.WriteString("room"u8, room.Name);
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        return End(writer);
+    }
+
+    /// <summary>
+    /// <c>joined</c>: the members (online first, at most <paramref name="maxMembers"/> listed; the counts are always
+    /// complete) and the latest messages, oldest first, copied as the bytes they were broadcast as.
+    /// </summary>
+    public static ReadOnlySpan<byte> Joined(string room, IReadOnlyList<MemberView> members, int memberCount, int onlineCount,
+        IEnumerable<byte[]> history, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("joined");
+        writer.WriteString("room"u8, room);
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WriteStartArray("members"u8);
+        foreach (MemberView member in members)
+        {
+            writer.WriteStartObject();
+            WriteUserFields(writer, member.Name, member.Color, member.Role);
+            writer.WriteBoolean("online"u8, member.Online);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteNumber("memberCount"u8, memberCount);
+        writer.WriteNumber("onlineCount"u8, onlineCount);
+        writer.WriteStartArray("history"u8);
+        foreach (byte[] message in history)
+            writer.WriteRawValue(message, skipInputValidation: true);
+        writer.WriteEndArray();
+        return End(writer);
+    }
+
+    public static ReadOnlySpan<byte> Left(string room, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("left");
+        writer.WriteString("room"u8, room);
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        return End(writer);
+    }
+
+    public static ReadOnlySpan<byte> History(string room, string? before, IReadOnlyList<MessageRecord> messages, bool more, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("history");
+        writer.WriteString("room"u8, room);
+        if (before is not null)
+            writer.WriteString("before"u8, before);
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WriteStartArray("messages"u8);
+        foreach (MessageRecord message in messages)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "message");
+            WriteMessageFields(writer, message);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteBoolean("more"u8, more);
+        return End(writer);
+    }
+
+    // ---- Presence ----
+
+    /// <summary><c>presence</c>: <paramref name="event"/> is joined, left, online or offline.</summary>
+    public static ReadOnlySpan<byte> Presence(string room, ChatUser user, string @event)
+    {
+        Utf8JsonWriter writer = Begin("presence");
+        writer.WriteString("room"u8, room);
+        writer.WriteString("user"u8, user.Name);
+        writer.WriteString("color"u8, user.Color);
+        writer.WriteString("role"u8, user.Role.ToWire());
+        writer.WriteString("event"u8, @event);
+        return End(writer);
+    }
+
+    public static ReadOnlySpan<byte> Typing(string room, ChatUser user)
+    {
+        Utf8JsonWriter writer = Begin("typing");
+        writer.WriteString("room"u8, room);
+        writer.WriteString("user"u8, user.Name);
+        writer.WriteString("color"u8, user.Color);
+        return End(writer);
+    }
+
+    // ---- Helpers ----
+
+    private static void WriteUserFields(Utf8JsonWriter writer, string name, string color, Role role)
+    {
+        writer.WriteString("name"u8, name);
+        writer.WriteString("color"u8, color);
+        writer.WriteString("role"u8, role.ToWire());
+    }
+
+    private static void WriteRooms(Utf8JsonWriter writer, IEnumerable<RoomSummary> rooms)
+    {
+        writer.WriteStartArray();
+        foreach (RoomSummary room in rooms)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, room.Name);
+            writer.WriteNumber("members"u8, room.Members);
+            writer.WriteNumber("online"u8, room.Online);
+            writer.WriteBoolean("joined"u8, room.Joined);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+}

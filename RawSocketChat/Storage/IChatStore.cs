@@ -1,0 +1,80 @@
+namespace RawSocketChat.Storage;
+
+/// <summary>
+/// Everything the chat keeps across restarts. The chat layer only talks to this interface; the embedded default is
+/// <see cref="SqliteChatStore"/>, and every implementation must pass the same conformance suite
+/// (<c>RawSocketChat.Tests/Storage/StoreConformanceTests.cs</c>).
+/// <para>
+/// Contract shared by all implementations:
+/// <list type="bullet">
+/// <item>User and room names are unique ignoring case (ASCII letters only, by the name rules); every lookup by
+/// name ignores case, and records keep the spelling they were created with.</item>
+/// <item>Times are UTC with millisecond precision (finer parts are dropped).</item>
+/// <item>Message ids are assigned by the caller (<see cref="MessageIdGenerator"/>); the store orders by id.</item>
+/// <item>A method returns only after its change is durable.</item>
+/// <item>Methods are safe to call concurrently.</item>
+/// </list>
+/// </para>
+/// </summary>
+public interface IChatStore : IAsyncDisposable
+{
+    // ---- Users ----
+
+    /// <summary>Adds a user; false when the name is taken (ignoring case).</summary>
+    Task<bool> CreateUserAsync(UserRecord user, CancellationToken cancellationToken = default);
+
+    Task<UserRecord?> FindUserAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes a user's role; false when there is no such user.</summary>
+    Task<bool> SetUserRoleAsync(string name, Role role, CancellationToken cancellationToken = default);
+
+    // ---- Sessions ----
+
+    Task CreateSessionAsync(SessionRecord session, CancellationToken cancellationToken = default);
+
+    /// <summary>The session with this token hash, or null when there is none or it expired before <paramref name="now"/>.</summary>
+    Task<SessionRecord?> FindSessionAsync(byte[] tokenHash, DateTime now, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes a session; false when there was none.</summary>
+    Task<bool> DeleteSessionAsync(byte[] tokenHash, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes sessions that expired before <paramref name="now"/>; returns how many.</summary>
+    Task<int> DeleteExpiredSessionsAsync(DateTime now, CancellationToken cancellationToken = default);
+
+    // ---- Rooms ----
+
+    /// <summary>Adds a room; false when the name is taken (ignoring case).</summary>
+    Task<bool> CreateRoomAsync(RoomRecord room, CancellationToken cancellationToken = default);
+
+    Task<RoomRecord?> FindRoomAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>All rooms, by name.</summary>
+    Task<IReadOnlyList<RoomRecord>> ListRoomsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Makes a registered user a lasting member of a room; false when already a member.</summary>
+    Task<bool> AddRoomMemberAsync(string room, string user, DateTime joinedAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Ends a membership; false when the user was not a member.</summary>
+    Task<bool> RemoveRoomMemberAsync(string room, string user, CancellationToken cancellationToken = default);
+
+    /// <summary>The registered members of a room, with their current color and role, by name.</summary>
+    Task<IReadOnlyList<RoomMemberRecord>> ListRoomMembersAsync(string room, CancellationToken cancellationToken = default);
+
+    // ---- Messages ----
+
+    /// <summary>
+    /// Stores a batch of messages atomically (one transaction), in order. A message whose (user, guest flag, ref)
+    /// is already stored — earlier or in the same batch — is not stored again: its result is the earlier message
+    /// with <see cref="AppendResult.Duplicate"/> set. Returns one result per message, in the same order.
+    /// </summary>
+    Task<IReadOnlyList<AppendResult>> AppendMessagesAsync(IReadOnlyList<MessageRecord> messages, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> messages of a room with ids below <paramref name="beforeId"/> (or the latest
+    /// ones when it is null): the newest such messages, returned oldest first.
+    /// </summary>
+    Task<IReadOnlyList<MessageRecord>> GetMessagesAsync(string room, string? beforeId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>The greatest message id stored, to seed the id generator after a restart.</summary>
+    Task<string?> GetLatestMessageIdAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,116 @@
+using Microsoft.Data.Sqlite;
+
+namespace RawSocketChat.Storage;
+
+/// <summary>
+/// The schema as a numbered list of steps. <c>schema_migrations</c> records which steps a database has had; on
+/// start-up the missing ones run, each in its own transaction, oldest first. Never edit a step that has shipped:
+/// append a new one.
+/// </summary>
+internal static class SqliteMigrations
+{
+    public sealed record Migration(int Version, string Name, string Sql);
+
+    public static IReadOnlyList<Migration> All { get; } =
+    [
+        new(1, "initial schema", """
+            CREATE TABLE users (
+                name_key      TEXT PRIMARY KEY,      -- lower-case name: uniqueness ignores case
+                name          TEXT NOT NULL,
+                password_hash TEXT NOT NULL,         -- pbkdf2-sha256$iterations$salt$hash
+                color         TEXT NOT NULL,
+                role          TEXT NOT NULL,
+                created_at    INTEGER NOT NULL       -- Unix milliseconds, UTC
+            ) WITHOUT ROWID;
+
+            CREATE TABLE sessions (
+                token_hash BLOB PRIMARY KEY,         -- SHA-256 of the token; the token itself is never stored
+                user_key   TEXT NOT NULL REFERENCES users(name_key) ON DELETE CASCADE,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+
+            CREATE TABLE rooms (
+                name_key   TEXT PRIMARY KEY,
+                name       TEXT NOT NULL,
+                created_by TEXT,
+                created_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+
+            CREATE TABLE room_members (
+                room_key  TEXT NOT NULL REFERENCES rooms(name_key) ON DELETE CASCADE,
+                user_key  TEXT NOT NULL REFERENCES users(name_key) ON DELETE CASCADE,
+                joined_at INTEGER NOT NULL,
+                PRIMARY KEY (room_key, user_key)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE messages (
+                id        TEXT PRIMARY KEY,          -- 24 hex digits, sorts in send order
+                room_key  TEXT NOT NULL,
+                room      TEXT NOT NULL,
+                user_key  TEXT NOT NULL,
+                user_name TEXT NOT NULL,
+                guest     INTEGER NOT NULL,
+                color     TEXT NOT NULL,
+                text      TEXT NOT NULL,
+                ts        INTEGER NOT NULL,
+                ref       TEXT
+            ) WITHOUT ROWID;
+            CREATE INDEX messages_by_room ON messages(room_key, id);
+            -- Idempotent sends: one message per (user, guest flag, ref).
+            CREATE UNIQUE INDEX messages_by_ref ON messages(user_key, guest, ref) WHERE ref IS NOT NULL;
+            """),
+    ];
+
+    /// <summary>Brings the database up to the latest version; returns the versions applied.</summary>
+    public static IReadOnlyList<int> Apply(SqliteConnection connection)
+    {
+        Execute(connection, """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version    INTEGER PRIMARY KEY,
+                name       TEXT NOT NULL,
+                applied_at INTEGER NOT NULL
+            );
+            """);
+
+        long current;
+        using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+            current = (long)command.ExecuteScalar()!;
+        }
+        int latest = All[^1].Version;
+        if (current > latest)
+            throw new InvalidOperationException($"the database has schema version {current}, newer than this server knows ({latest}); upgrade the server");
+
+        var applied = new List<int>();
+        foreach (Migration migration in All)
+        {
+            if (migration.Version <= current)
+                continue;
+            using SqliteTransaction transaction = connection.BeginTransaction();
+            Execute(connection, migration.Sql, transaction);
+            using (SqliteCommand record = connection.CreateCommand())
+            {
+                record.Transaction = transaction;
+                record.CommandText = "INSERT INTO schema_migrations(version, name, applied_at) VALUES ($v, $n, $t)";
+                record.Parameters.AddWithValue("$v", migration.Version);
+                record.Parameters.AddWithValue("$n", migration.Name);
+                record.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                record.ExecuteNonQuery();
+            }
+            transaction.Commit();
+            applied.Add(migration.Version);
+        }
+        return applied;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
