@@ -25,11 +25,23 @@ catch (System.Net.Sockets.SocketException e)
     log.Error($"cannot listen on {options.Host}:{options.Port}: {e.Message}");
     return 1;
 }
+catch (RawSocketChat.Transport.TlsCertificateException e)
+{
+    log.Error(e.Message);
+    return 1;
+}
 
 // Ctrl+C (SIGINT) and SIGTERM both mean: shut down gracefully.
 var stop = new TaskCompletionSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+// SIGHUP: reload the TLS certificate (after a renewal) without dropping a connection.
+using var sighup = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+{
+    context.Cancel = true; // the default action of SIGHUP ends the process
+    log.Info($"received {context.Signal}");
+    app.Server.ReloadTlsCertificates();
+});
 await stop.Task;
 await app.DisposeAsync();
 return 0;

@@ -42,7 +42,7 @@ public sealed class HandshakeWireTests
     }
 
     [Fact]
-    public async Task Browser_style_request_is_accepted_and_offered_extensions_are_declined()
+    public async Task Browser_style_request_is_accepted_with_permessage_deflate()
     {
         await using TestServer server = await TestServer.StartAsync();
         await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
@@ -63,8 +63,9 @@ public sealed class HandshakeWireTests
 
         Assert.Equal(101, response.StatusCode);
         Assert.Equal(RawClient.SampleAccept, response.Header("Sec-WebSocket-Accept"));
-        // §9.1: an extension is in use only if the server's response names it; ours names none, so frames stay plain.
-        Assert.Null(response.Header("Sec-WebSocket-Extensions"));
+        // §9.1: an extension is in use only if the server's response names it. The browser's offer is accepted
+        // (RFC 7692; client_max_window_bits without a value is not echoed): see RawSocketChat.Tests/Deflate.
+        Assert.Equal("permessage-deflate", response.Header("Sec-WebSocket-Extensions"));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using RawSocketChat.Protocol.Deflate;
 
 namespace RawSocketChat.Http;
 
@@ -14,7 +15,8 @@ namespace RawSocketChat.Http;
 ///   Connection: Upgrade                             Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
 ///   Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==     Sec-WebSocket-Protocol: rawsocketchat.v1
 ///   Sec-WebSocket-Version: 13
-///   Sec-WebSocket-Protocol: rawsocketchat.v1
+///   Sec-WebSocket-Protocol: rawsocketchat.v1       Sec-WebSocket-Extensions: permessage-deflate
+///   Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits
 ///   Origin: http://localhost:8080
 /// </code>
 /// After the 101 and its blank line, both sides speak frames on the same TCP connection.
@@ -28,10 +30,21 @@ public static class Handshake
     public const string SupportedVersion = "13";
 
     /// <summary>
-    /// Decides the response to a request for a WebSocket endpoint that supports <paramref name="subprotocols"/>.
+    /// Decides the response to a request for a WebSocket endpoint that supports <paramref name="subprotocols"/>,
+    /// with no extension negotiated.
     /// </summary>
-    public static HttpResponse Accept(HttpRequest request, IReadOnlyList<string> subprotocols, OriginPolicy origins)
+    public static HttpResponse Accept(HttpRequest request, IReadOnlyList<string> subprotocols, OriginPolicy origins) =>
+        Accept(request, subprotocols, origins, deflate: null, out _);
+
+    /// <summary>
+    /// Decides the response to a request for a WebSocket endpoint that supports <paramref name="subprotocols"/>.
+    /// When <paramref name="deflate"/> is not null the server offers permessage-deflate, and
+    /// <paramref name="extension"/> is set to the parameters agreed, if any.
+    /// </summary>
+    public static HttpResponse Accept(HttpRequest request, IReadOnlyList<string> subprotocols, OriginPolicy origins,
+        DeflateOptions? deflate, out DeflateParameters? extension)
     {
+        extension = null;
         // Step 1. RFC 6455 §4.1 (client requirements, which the server checks in §4.2.1): "The method of the request
         // MUST be GET, and the HTTP version MUST be at least 1.1."
         if (request.Method != "GET")
@@ -73,9 +86,25 @@ public static class Handshake
         // the first one we support, or answer without the header (then the client decides whether to go on).
         string? subprotocol = SelectSubprotocol(request, subprotocols);
 
-        // Step 8. §4.2.2 item 5.4 (/key/): prove that we read this handshake as WebSocket, so that no HTTP server
+        // Step 8. §4.2.2 item 5.6 (/extensions/) and §9.1: the client offers extensions in order of preference; we
+        // accept at most one, permessage-deflate (RFC 7692), with parameters we can honour, and name it in the 101.
+        // An offer we cannot honour is declined (no header); a header that breaks the §9.1 grammar is a bad request.
+        if (deflate is not null && request.Count(ExtensionNegotiation.HeaderName) > 0)
+        {
+            IEnumerable<string> lines = request.Headers
+                .Where(h => string.Equals(h.Key, ExtensionNegotiation.HeaderName, StringComparison.OrdinalIgnoreCase))
+                .Select(h => h.Value);
+            if (!ExtensionNegotiation.TryParse(lines, out List<ExtensionOffer> offers))
+                return HttpResponse.Error(400, "Sec-WebSocket-Extensions is malformed");
+            extension = ExtensionNegotiation.NegotiateDeflate(offers, deflate);
+        }
+
+        // Step 9. §4.2.2 item 5.4 (/key/): prove that we read this handshake as WebSocket, so that no HTTP server
         // or cache could produce a valid answer by accident.
-        return HttpResponse.SwitchingProtocols(ComputeAccept(key), subprotocol);
+        HttpResponse response = HttpResponse.SwitchingProtocols(ComputeAccept(key), subprotocol);
+        if (extension is not null)
+            response.With(ExtensionNegotiation.HeaderName, extension.ToHeaderValue());
+        return response;
     }
 
     /// <summary>RFC 6455 §4.2.2: <c>base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))</c>.</summary>

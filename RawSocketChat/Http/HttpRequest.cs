@@ -29,13 +29,17 @@ public sealed class HttpRequest
     /// <summary>The value of a header, with repeated lines joined by commas as RFC 9110 §5.3 allows; null if absent.</summary>
     public string? Get(string name)
     {
-        string? value = null;
+        string? first = null;
+        List<string>? all = null;
         foreach (var h in Headers)
         {
             if (!string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)) continue;
-            value = value is null ? h.Value : value + ", " + h.Value;
+            if (first is null) first = h.Value;
+            else (all ??= [first]).Add(h.Value);
         }
-        return value;
+        // One join at the end: appending line by line copies the value so far once per repeated line, which is
+        // quadratic (90 repeated Origin lines in an 8 KiB head allocated 550 KB, over the fuzz target `http`'s bound).
+        return all is null ? first : string.Join(", ", all);
     }
 
     /// <summary>The comma-separated list elements of a header (RFC 9110 §5.6.1), trimmed, empty ones dropped.</summary>

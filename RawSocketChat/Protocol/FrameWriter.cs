@@ -9,10 +9,13 @@ namespace RawSocketChat.Protocol;
 /// </summary>
 public static class FrameWriter
 {
-    /// <summary>Writes one complete frame to <paramref name="writer"/> with a single header reservation.</summary>
-    public static void WriteFrame(IBufferWriter<byte> writer, Opcode opcode, ReadOnlySpan<byte> payload, bool fin = true)
+    /// <summary>
+    /// Writes one complete frame to <paramref name="writer"/> with a single header reservation. <paramref name="rsv"/>
+    /// is <see cref="FrameHeader.Rsv1"/> for the first frame of a compressed message (RFC 7692 §6), 0 otherwise.
+    /// </summary>
+    public static void WriteFrame(IBufferWriter<byte> writer, Opcode opcode, ReadOnlySpan<byte> payload, bool fin = true, byte rsv = 0)
     {
-        var header = new FrameHeader(fin, 0, opcode, Masked: false, payload.Length, 0);
+        var header = new FrameHeader(fin, rsv, opcode, Masked: false, payload.Length, 0);
         int headerLength = header.EncodedLength;
         Span<byte> span = writer.GetSpan(headerLength + Math.Min(payload.Length, 4096));
         header.WriteTo(span);

@@ -17,6 +17,10 @@ public enum ProtocolError : byte
     InvalidCloseCode,
     InvalidUtf8,
     MessageTooBig,
+    // permessage-deflate (RFC 7692), only possible once it is negotiated.
+    CompressedControlFrame,
+    CompressedContinuation,
+    InvalidCompressedData,
 }
 
 public static class ProtocolErrorExtensions
@@ -25,6 +29,9 @@ public static class ProtocolErrorExtensions
     public static ushort ToCloseCode(this ProtocolError error) => error switch
     {
         ProtocolError.InvalidUtf8 => CloseCode.InvalidPayloadData,   // RFC 6455 §8.1
+        // RFC 7692 §7.2.2 names no code for a payload that does not inflate; like a text message that is not UTF-8,
+        // the frames are well formed and the data inside is not what they claim (RFC 6455 §7.4.1: 1007).
+        ProtocolError.InvalidCompressedData => CloseCode.InvalidPayloadData,
         ProtocolError.MessageTooBig => CloseCode.MessageTooBig,      // RFC 6455 §7.4.1
         ProtocolError.None => CloseCode.NormalClosure,
         _ => CloseCode.ProtocolError,
@@ -46,6 +53,9 @@ public static class ProtocolErrorExtensions
         ProtocolError.InvalidCloseCode => "invalid close code",
         ProtocolError.InvalidUtf8 => "invalid UTF-8",
         ProtocolError.MessageTooBig => "message too big",
+        ProtocolError.CompressedControlFrame => "RSV1 (compressed) set on a control frame",
+        ProtocolError.CompressedContinuation => "RSV1 (compressed) set on a continuation frame",
+        ProtocolError.InvalidCompressedData => "compressed payload is not valid DEFLATE data",
         _ => "none",
     };
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using RawSocketChat.Protocol.Deflate;
 
 namespace RawSocketChat.Protocol;
 
@@ -29,8 +30,9 @@ public sealed record ReceiverOptions
 /// </para>
 /// <para>
 /// Payloads are unmasked while they are copied out of the network buffer into a pooled message buffer, so a
-/// message costs one pass over its bytes. The buffer is rented when a message starts and returned when the next
-/// call begins, so an idle connection holds no payload memory.
+/// message costs one pass over its bytes. The buffer is rented when the first payload bytes arrive, grows with the
+/// bytes that arrive (never ahead of them to the length a header declares), and is returned when the next call
+/// begins, so an idle connection holds no payload memory.
 /// </para>
 /// </summary>
 public sealed class WebSocketReceiver : IDisposable
@@ -52,13 +54,24 @@ public sealed class WebSocketReceiver : IDisposable
     private Utf8Validator _utf8;
     private bool _releaseOnNextReceive;
 
+    // permessage-deflate (RFC 7692), when negotiated: whether the message in progress is compressed (RSV1 on its
+    // first frame), and the decompressor its payload goes through.
+    private readonly MessageInflater? _inflater;
+    private bool _messageCompressed;
+    private const int InflateInputChunk = 16 * 1024;
+
+    // The first rent for a message that is still arriving; a whole message that has arrived gets its exact size.
+    private const int MinimumMessageBuffer = 4096;
+
     // RFC 6455 §5.5: control payloads are at most 125 bytes, so one small buffer serves them all.
     private readonly byte[] _controlBuffer = new byte[125];
     private int _controlLength;
 
-    public WebSocketReceiver(ReceiverOptions? options = null)
+    /// <param name="inflater">The connection's decompressor when permessage-deflate was negotiated; the receiver owns it.</param>
+    public WebSocketReceiver(ReceiverOptions? options = null, MessageInflater? inflater = null)
     {
         _options = options ?? new ReceiverOptions();
+        _inflater = inflater;
     }
 
     /// <summary>True while a fragmented message is partly received.</summary>
@@ -106,14 +119,16 @@ public sealed class WebSocketReceiver : IDisposable
     }
 
     /// <summary>
-    /// All header rules that depend on the connection, in the order RFC 6455 §5.2 lists the fields. On success a data
-    /// frame has its message buffer sized, so the payload can be copied without further checks.
+    /// All header rules that depend on the connection, in the order RFC 6455 §5.2 lists the fields.
     /// </summary>
     private ProtocolError CheckHeader(in FrameHeader frame)
     {
         // RFC 6455 §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated that defines meanings for non-zero values".
-        if (frame.Rsv != 0)
+        // RFC 7692 §6: permessage-deflate gives RSV1 that meaning ("Per-Message Compressed"); RSV2 and RSV3 stay reserved.
+        byte allowedRsv = _inflater is null ? (byte)0 : FrameHeader.Rsv1;
+        if ((frame.Rsv & ~allowedRsv) != 0)
             return ProtocolError.ReservedBitsSet;
+        bool compressed = (frame.Rsv & FrameHeader.Rsv1) != 0;
 
         // RFC 6455 §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_".
         if (!frame.Opcode.IsDefined())
@@ -125,6 +140,10 @@ public sealed class WebSocketReceiver : IDisposable
 
         if (frame.Opcode.IsControl())
         {
+            // RFC 7692 §6: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and non-first
+            // fragments of a data message. An endpoint receiving such a frame MUST _Fail the WebSocket Connection_."
+            if (compressed)
+                return ProtocolError.CompressedControlFrame;
             // RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less".
             if (frame.PayloadLength > 125)
                 return ProtocolError.ControlFrameTooLong;
@@ -139,6 +158,9 @@ public sealed class WebSocketReceiver : IDisposable
             // RFC 6455 §5.4: a continuation frame only continues a message that a Text/Binary frame began.
             if (!IsMessageInProgress)
                 return ProtocolError.UnexpectedContinuation;
+            // RFC 7692 §6: RSV1 marks the first frame of a compressed message only (quoted above).
+            if (compressed)
+                return ProtocolError.CompressedContinuation;
         }
         else
         {
@@ -147,15 +169,15 @@ public sealed class WebSocketReceiver : IDisposable
                 return ProtocolError.ExpectedContinuation;
             _messageOpcode = frame.Opcode;
             _messageLength = 0;
+            _messageCompressed = compressed;
             _utf8.Reset();
         }
 
         // The limit is decided from the declared length, before a byte of payload is buffered: a frame that
-        // claims 2^62 bytes allocates nothing.
-        if (frame.PayloadLength > _options.MaxMessageBytes - _messageLength)
+        // claims 2^62 bytes allocates nothing. A compressed message is held to the limit by its inflated size, while
+        // inflating (DrainInflater): its declared lengths count compressed bytes, which are never accumulated.
+        if (!_messageCompressed && frame.PayloadLength > _options.MaxMessageBytes - _messageLength)
             return ProtocolError.MessageTooBig;
-
-        EnsureMessageCapacity(_messageLength + (int)frame.PayloadLength);
         return ProtocolError.None;
     }
 
@@ -171,6 +193,12 @@ public sealed class WebSocketReceiver : IDisposable
             return true;
 
         bool control = _frame.Opcode.IsControl();
+        if (!control && _messageCompressed)
+            return InflatePayload(ref input, take, out error);
+        // Buffer what arrived, not what the header declared: a 14-byte header claiming 1 MiB, then silence, must not
+        // make us hold 1 MiB (the fuzz target `frames` checks this amplification bound).
+        if (!control)
+            EnsureMessageCapacity(_messageLength + take, _messageLength + _frameRemaining);
         Span<byte> destination = control
             ? _controlBuffer.AsSpan(_controlLength, take)
             : _messageBuffer.AsSpan(_messageLength, take);
@@ -209,6 +237,78 @@ public sealed class WebSocketReceiver : IDisposable
         return 0;
     }
 
+    /// <summary>
+    /// The compressed counterpart of <see cref="CopyPayload"/> (RFC 7692 §7.2.2): the payload is unmasked into a
+    /// small scratch buffer and inflated straight into the message buffer, frame by frame as it arrives.
+    /// </summary>
+    private bool InflatePayload(ref ReadOnlySequence<byte> input, int take, out ProtocolError error)
+    {
+        error = ProtocolError.None;
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(Math.Min(take, InflateInputChunk));
+        try
+        {
+            foreach (ReadOnlyMemory<byte> segment in input.Slice(0, take))
+            {
+                ReadOnlySpan<byte> rest = segment.Span;
+                while (!rest.IsEmpty)
+                {
+                    int n = Math.Min(rest.Length, scratch.Length);
+                    _maskOffset = _frame.Masked
+                        ? Masking.Apply(rest[..n], scratch, _frame.MaskKey, _maskOffset)
+                        : CopyUnmasked(rest[..n], scratch);
+                    _inflater!.Feed(scratch.AsMemory(0, n));
+                    error = DrainInflater();
+                    if (error != ProtocolError.None)
+                        return false; // input is left where it stopped: nothing after the failing chunk is inflated
+                    rest = rest[n..];
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+        input = input.Slice(take);
+        _frameRemaining -= take;
+        return true;
+    }
+
+    /// <summary>
+    /// Inflates everything fed so far into the message buffer, which grows with the inflated bytes (twofold, from
+    /// 4 KiB) but never past the message limit. At the limit, one more byte is asked for: if it exists the message is
+    /// too big (1009), decided after inflating at most the limit plus one byte, however large the bomb.
+    /// </summary>
+    private ProtocolError DrainInflater()
+    {
+        while (true)
+        {
+            int room = (int)(_options.MaxMessageBytes - _messageLength);
+            if (room == 0)
+            {
+                Span<byte> probe = stackalloc byte[1];
+                OperationStatus last = _inflater!.Inflate(probe, out int extra);
+                if (extra > 0)
+                    return ProtocolError.MessageTooBig;
+                return last == OperationStatus.InvalidData ? ProtocolError.InvalidCompressedData : ProtocolError.None;
+            }
+
+            if (_messageBuffer is null || _messageLength == _messageBuffer.Length)
+                EnsureMessageCapacity(_messageLength + 1, _options.MaxMessageBytes);
+            Span<byte> destination = _messageBuffer.AsSpan(_messageLength, Math.Min(_messageBuffer!.Length - _messageLength, room));
+            OperationStatus status = _inflater!.Inflate(destination, out int written);
+
+            // RFC 6455 §8.1 applies to the message, which is the inflated bytes: check them as they appear.
+            if (_messageOpcode == Opcode.Text && !_utf8.Feed(destination[..written]))
+                return ProtocolError.InvalidUtf8;
+            _messageLength += written;
+
+            if (status == OperationStatus.Done)
+                return ProtocolError.None;
+            if (status == OperationStatus.InvalidData)
+                return ProtocolError.InvalidCompressedData;
+        }
+    }
+
     /// <summary>Called when a frame's last payload byte is in. Returns the event it completes, if any.</summary>
     private ReceiveResult? CompleteFrame()
     {
@@ -233,6 +333,16 @@ public sealed class WebSocketReceiver : IDisposable
         if (!_frame.Fin)
             return null;
 
+        if (_messageCompressed)
+        {
+            // RFC 7692 §7.2.2: put back the 00 00 ff ff the sender removed, and inflate what it flushes out.
+            _inflater!.FeedEndOfMessage();
+            ProtocolError error = DrainInflater();
+            if (error != ProtocolError.None)
+                return Fail(error);
+            _inflater.EndMessage();
+        }
+
         // RFC 6455 §8.1: a text message may not end inside a code point.
         if (_messageOpcode == Opcode.Text && !_utf8.IsComplete)
             return Fail(ProtocolError.InvalidUtf8);
@@ -243,16 +353,19 @@ public sealed class WebSocketReceiver : IDisposable
         return message;
     }
 
-    private void EnsureMessageCapacity(int needed)
+    /// <summary>
+    /// Makes room for <paramref name="needed"/> message bytes. Grows at least twofold (from 4 KiB), so a message that
+    /// arrives in many small reads is copied a bounded number of times per byte, but never past
+    /// <paramref name="frameEnd"/>, the end of the frame being read, which CheckHeader has held to the message limit.
+    /// </summary>
+    private void EnsureMessageCapacity(int needed, long frameEnd)
     {
         if (_messageBuffer is not null && _messageBuffer.Length >= needed)
             return;
-        if (needed == 0)
-            return;
 
-        // Grow geometrically for fragmented messages, but never past the message limit.
-        int size = _messageBuffer is null ? needed : (int)Math.Min(Math.Max(needed, (long)_messageBuffer.Length * 2), _options.MaxMessageBytes);
-        byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(size, needed));
+        long doubled = Math.Max(MinimumMessageBuffer, 2L * (_messageBuffer?.Length ?? 0));
+        int size = (int)Math.Max(needed, Math.Min(doubled, frameEnd));
+        byte[] bigger = ArrayPool<byte>.Shared.Rent(size);
         if (_messageBuffer is not null)
         {
             _messageBuffer.AsSpan(0, _messageLength).CopyTo(bigger);
@@ -282,6 +395,7 @@ public sealed class WebSocketReceiver : IDisposable
     {
         _messageOpcode = Opcode.Continuation;
         ReleaseMessage();
+        _inflater?.Dispose();
         _state = State.Closed;
     }
 }

@@ -1,4 +1,5 @@
 using RawSocketChat.Protocol;
+using RawSocketChat.Protocol.Deflate;
 
 namespace RawSocketChat.Transport;
 
@@ -10,4 +11,6 @@ public sealed record ConnectionSettings
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(75);
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>permessage-deflate as offered to clients (RFC 7692); null when <c>--deflate off</c>.</summary>
+    public DeflateOptions? Deflate { get; init; }
 }

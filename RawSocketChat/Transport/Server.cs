@@ -3,17 +3,21 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using RawSocketChat.Hosting;
 using RawSocketChat.Http;
 using RawSocketChat.Protocol;
+using RawSocketChat.Protocol.Deflate;
 
 namespace RawSocketChat.Transport;
 
 /// <summary>
 /// The TCP side: accepts connections on one port, runs the opening handshake on each, and hands upgraded ones to
 /// <see cref="WebSocketConnection"/>. One timer drives every connection's heartbeat. No HTTP or WebSocket library
-/// is involved: a <see cref="TcpListener"/>, a <see cref="NetworkStream"/> and pipes.
+/// is involved: a <see cref="TcpListener"/>, a <see cref="NetworkStream"/> and pipes. With <c>--tls-cert</c>, an
+/// <see cref="SslStream"/> sits between the network stream and the pipe, and the same port serves https:// and wss://.
 /// </summary>
 public sealed class Server : IAsyncDisposable
 {
@@ -25,6 +29,7 @@ public sealed class Server : IAsyncDisposable
     private readonly ConnectionSettings _settings;
     private readonly ConnectionLimiter _limiter;
     private readonly TcpListener _listener;
+    private readonly TlsCertificates? _tls;
     // Cancelled when shutdown begins: stops accepting and drops handshakes in progress.
     private readonly CancellationTokenSource _stopping = new();
     // Cancelled when shutdown ends: stops the heartbeat, which enforces close timeouts until then.
@@ -50,7 +55,14 @@ public sealed class Server : IAsyncDisposable
             PingInterval = options.PingInterval,
             IdleTimeout = options.IdleTimeout,
             CloseTimeout = options.CloseTimeout,
+            Deflate = options.Deflate && MessageInflater.IsSupported
+                ? new DeflateOptions { ContextTakeover = options.DeflateContextTakeover, Threshold = options.DeflateThreshold }
+                : null,
         };
+        if (options.Deflate && !MessageInflater.IsSupported)
+            _log.Warn("permessage-deflate is off: the app switch System.IO.Compression.UseStrictValidation prevents inflating frame by frame");
+        // Loaded before listening, so a wrong path or a key that does not match stops the start with the reason.
+        _tls = options.TlsEnabled ? TlsCertificates.Load(options.TlsCert, options.TlsKey) : null;
         IPAddress address = options.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Host);
         _listener = new TcpListener(address, options.Port);
     }
@@ -66,7 +78,9 @@ public sealed class Server : IAsyncDisposable
     {
         _listener.Server.NoDelay = true;
         _listener.Start(backlog: 1024);
-        _log.Info($"listening on http://{LocalEndPoint} (ws://{LocalEndPoint}/)");
+        _log.Info(_tls is null
+            ? $"listening on http://{LocalEndPoint} (ws://{LocalEndPoint}/)"
+            : $"listening on https://{LocalEndPoint} (wss://{LocalEndPoint}/) certificate=\"{_tls.Certificate.Subject}\" expires={_tls.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}");
         _acceptLoop = AcceptLoopAsync();
         _heartbeatLoop = HeartbeatLoopAsync();
     }
@@ -108,12 +122,24 @@ public sealed class Server : IAsyncDisposable
         Interlocked.Increment(ref _sockets);
         var remote = (IPEndPoint)socket.RemoteEndPoint!;
         socket.NoDelay = true;
-        var stream = new NetworkStream(socket, ownsSocket: true);
-        // Zero-byte reads: an idle connection waits for data without holding a buffer (the Kestrel idea).
-        PipeReader input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+        var network = new NetworkStream(socket, ownsSocket: true);
+        Stream stream = network;
+        PipeReader? input = null;
+        // The handshake deadline (slowloris) runs from the accept: it covers the TLS handshake and the request head.
+        var handshakeDeadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        handshakeDeadline.CancelAfter(_options.HandshakeTimeout);
         try
         {
-            await ServeAsync(id, socket, stream, input, remote);
+            if (_tls is not null)
+            {
+                SslStream? tls = await AuthenticateTlsAsync(socket, network, remote, handshakeDeadline.Token);
+                if (tls is null)
+                    return;
+                stream = tls;
+            }
+            // Zero-byte reads: an idle connection waits for data without holding a buffer (the Kestrel idea).
+            input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+            await ServeAsync(id, socket, stream, input, remote, handshakeDeadline);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -125,20 +151,109 @@ public sealed class Server : IAsyncDisposable
         }
         finally
         {
-            await input.CompleteAsync();
+            handshakeDeadline.Dispose();
+            if (input is not null)
+                await input.CompleteAsync();
+            if (stream is SslStream tls)
+                await CloseTlsAsync(tls);
             await LingeringCloseAsync(socket);
-            await stream.DisposeAsync();
+            await network.DisposeAsync();
             Interlocked.Decrement(ref _sockets);
         }
     }
 
-    private async Task ServeAsync(long id, Socket socket, NetworkStream stream, PipeReader input, IPEndPoint remote)
+    /// <summary>
+    /// The server side of the TLS handshake, within the handshake deadline. A client speaking plain HTTP to this port
+    /// is recognised by its first byte (a letter, where TLS starts with 0x16, the handshake record type, RFC 8446 §5.1),
+    /// answered with a plain-text 400 and closed; any other failure drops the connection. Both are logged at info, as
+    /// rejections: a scanner or a misconfigured client is not a server error.
+    /// </summary>
+    private async Task<SslStream?> AuthenticateTlsAsync(Socket socket, NetworkStream network, IPEndPoint remote, CancellationToken deadline)
     {
-        // 1. Read the request head, within the size limit and the handshake deadline (slowloris).
-        HttpRequest? request;
-        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token))
+        byte[] first = new byte[1];
+        try
         {
-            deadline.CancelAfter(_options.HandshakeTimeout);
+            if (await socket.ReceiveAsync(first, SocketFlags.Peek, deadline) == 0)
+            {
+                _log.Info($"reject peer={remote} reason=\"closed before the TLS handshake\" action=drop");
+                return null;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            _log.Info($"reject peer={remote} reason=\"handshake timeout\" action=drop");
+            return null;
+        }
+        if (first[0] != 0x16)
+        {
+            await RejectAsync(network, remote, HttpResponse.Error(400, "This port speaks TLS: use https:// or wss://"), headOnly: false);
+            return null;
+        }
+
+        var tls = new SslStream(network, leaveInnerStreamOpen: true);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(_tls!.ServerOptions(), deadline);
+            _log.Debug($"tls peer={remote} protocol={tls.SslProtocol} cipher={tls.NegotiatedCipherSuite}");
+            return tls;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or SocketException or OperationCanceledException)
+        {
+            string reason = deadline.IsCancellationRequested ? "handshake timeout" : "TLS handshake failed: " + e.Message.Replace('"', '\'');
+            _log.Info($"reject peer={remote} reason=\"{reason}\" action=drop");
+            await tls.DisposeAsync();
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Sends TLS close_notify (RFC 8446 §6.1), so the client can tell the end of our data from a cut connection.
+    /// Bounded by the close timeout: a peer that stopped reading must not hold this task.
+    /// </summary>
+    private async Task CloseTlsAsync(SslStream tls)
+    {
+        Task shutdown = tls.ShutdownAsync();
+        try
+        {
+            await shutdown.WaitAsync(_options.CloseTimeout);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException
+            or TimeoutException or AuthenticationException or SocketException)
+        {
+            // The socket is closed next, which ends a write still pending; observe its failure then.
+            _ = shutdown.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        await tls.DisposeAsync();
+    }
+
+    /// <summary>
+    /// SIGHUP: reads the certificate and key files again. New TLS handshakes use the new certificate; open connections
+    /// keep theirs and are not dropped. On failure the old certificate stays and the reason is logged.
+    /// </summary>
+    public bool ReloadTlsCertificates()
+    {
+        if (_tls is null)
+        {
+            _log.Info("tls reload: TLS is not configured (--tls-cert), nothing to reload");
+            return false;
+        }
+        if (!_tls.TryReload(out string? error))
+        {
+            _log.Error($"tls reload failed, keeping the current certificate: {error}");
+            return false;
+        }
+        _log.Info($"tls reload: certificate=\"{_tls.Certificate.Subject}\" expires={_tls.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd} thumbprint={_tls.Certificate.Thumbprint}");
+        return true;
+    }
+
+    private async Task ServeAsync(long id, Socket socket, Stream stream, PipeReader input, IPEndPoint remote, CancellationTokenSource handshakeDeadline)
+    {
+        // 1. Read the request head, within the size limit and the handshake deadline (slowloris), which started at
+        //    the accept and so also counts the TLS handshake.
+        HttpRequest? request;
+        using (CancellationTokenSource deadline = handshakeDeadline)
+        {
             (request, HttpError? error) = await ReadRequestHeadAsync(input, deadline.Token);
             if (request is null)
             {
@@ -166,7 +281,7 @@ public sealed class Server : IAsyncDisposable
         }
 
         // 3. The opening handshake proper (RFC 6455 §4.2).
-        HttpResponse response = Handshake.Accept(request, handler.Subprotocols, _origins);
+        HttpResponse response = Handshake.Accept(request, handler.Subprotocols, _origins, _settings.Deflate, out DeflateParameters? deflate);
         if (!response.IsUpgrade)
         {
             await RejectAsync(stream, remote, response, request.Method == "HEAD", request.Path);
@@ -187,9 +302,9 @@ public sealed class Server : IAsyncDisposable
             await WriteResponseAsync(stream, response, headOnly: false);
             string? subprotocol = response.Headers.FirstOrDefault(h => h.Key == "Sec-WebSocket-Protocol").Value;
             var connection = new WebSocketConnection(id, stream, input, _settings, remote, client, request.Path, subprotocol,
-                onAbort: () => CloseSocket(socket));
+                onAbort: () => CloseSocket(socket), deflate);
             _open[id] = connection;
-            _log.Info($"open id={id} peer={remote} client={client} path={request.Path}{(subprotocol is null ? "" : " subprotocol=" + subprotocol)}");
+            _log.Info($"open id={id} peer={remote} client={client} path={request.Path}{(subprotocol is null ? "" : " subprotocol=" + subprotocol)}{(deflate is null ? "" : $" extensions=\"{deflate}\"")}");
 
             var clock = Stopwatch.StartNew();
             CloseInfo close = await connection.RunAsync(handler);

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net;
 using RawSocketChat.Protocol;
+using RawSocketChat.Protocol.Deflate;
 
 namespace RawSocketChat.Transport;
 
@@ -32,6 +33,9 @@ public sealed class WebSocketConnection
     private readonly ConnectionSettings _settings;
     private readonly object _sendLock = new();
     private readonly Action _onAbort;
+    // permessage-deflate, when negotiated: used only under _sendLock, so messages are compressed in wire order.
+    private readonly MessageDeflater? _deflater;
+    private readonly int _compressionThreshold;
 
     private volatile CloseState _closeState;
     private long _unsentBytes;
@@ -41,7 +45,7 @@ public sealed class WebSocketConnection
     private CloseInfo? _closeInfo;
 
     internal WebSocketConnection(long id, Stream stream, PipeReader input, ConnectionSettings settings, IPEndPoint remote,
-        IPAddress clientAddress, string path, string? subprotocol, Action onAbort)
+        IPAddress clientAddress, string path, string? subprotocol, Action onAbort, DeflateParameters? deflate = null)
     {
         Id = id;
         _stream = stream;
@@ -52,7 +56,17 @@ public sealed class WebSocketConnection
         ClientAddress = clientAddress;
         Path = path;
         Subprotocol = subprotocol;
-        _receiver = new WebSocketReceiver(settings.Receiver);
+        Deflate = deflate;
+        MessageInflater? inflater = null;
+        if (deflate is not null)
+        {
+            DeflateOptions policy = settings.Deflate ?? new DeflateOptions();
+            _deflater = new MessageDeflater(deflate.ServerNoContextTakeover, policy.Level);
+            // An empty message is never worth compressing, whatever the threshold.
+            _compressionThreshold = Math.Max(1, policy.Threshold);
+            inflater = new MessageInflater(deflate.ClientNoContextTakeover);
+        }
+        _receiver = new WebSocketReceiver(settings.Receiver, inflater);
         // pauseWriterThreshold 0: Send never blocks on a slow peer; the byte count below bounds the pipe instead.
         _output = new Pipe(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
         _lastReceivedTicks = _lastPingTicks = Environment.TickCount64;
@@ -64,6 +78,8 @@ public sealed class WebSocketConnection
     public IPAddress ClientAddress { get; }
     public string Path { get; }
     public string? Subprotocol { get; }
+    /// <summary>The permessage-deflate parameters agreed in the handshake (RFC 7692), or null.</summary>
+    public DeflateParameters? Deflate { get; }
     public DateTime OpenedAt { get; } = DateTime.UtcNow;
 
     /// <summary>An exception a handler threw, which ended the connection with 1011; the server logs it.</summary>
@@ -83,8 +99,14 @@ public sealed class WebSocketConnection
     /// <summary>
     /// Queues one whole data message. Returns false when the connection is closing or was just dropped because its
     /// send buffer is full. Never blocks on the network.
+    /// <para>
+    /// With permessage-deflate, a message of at least <c>--deflate-threshold</c> bytes is compressed. Pass
+    /// <paramref name="compress"/> false for a message that carries a secret (a session token): with context
+    /// takeover, a secret compressed alongside attacker-chosen text leaks through the compressed sizes (the CRIME
+    /// family of attacks, RFC 7692 §8), and a message sent uncompressed never enters the compression window.
+    /// </para>
     /// </summary>
-    public bool Send(Opcode opcode, ReadOnlySpan<byte> payload)
+    public bool Send(Opcode opcode, ReadOnlySpan<byte> payload, bool compress = true)
     {
         lock (_sendLock)
         {
@@ -96,7 +118,10 @@ public sealed class WebSocketConnection
                 Overflowed();
                 return false;
             }
-            WriteFrameLocked(opcode, payload);
+            if (compress && _deflater is not null && payload.Length >= _compressionThreshold)
+                WriteCompressedLocked(opcode, payload);
+            else
+                WriteFrameLocked(opcode, payload);
             return true;
         }
     }
@@ -131,6 +156,18 @@ public sealed class WebSocketConnection
     private void WriteFrameLocked(Opcode opcode, ReadOnlySpan<byte> payload)
     {
         FrameWriter.WriteFrame(_output.Writer, opcode, payload);
+        FlushLocked();
+    }
+
+    /// <summary>
+    /// RFC 7692 §6.1: the message is compressed whole and sent as one frame with RSV1 ("Per-Message Compressed") set.
+    /// The compressed length must be known before the header is written, so it goes through pooled scratch memory.
+    /// </summary>
+    private void WriteCompressedLocked(Opcode opcode, ReadOnlySpan<byte> payload)
+    {
+        using var compressed = new PooledBufferWriter(payload.Length / 2 + 64);
+        _deflater!.Compress(payload, compressed);
+        FrameWriter.WriteFrame(_output.Writer, opcode, compressed.WrittenSpan, fin: true, rsv: FrameHeader.Rsv1);
         FlushLocked();
     }
 
@@ -181,7 +218,11 @@ public sealed class WebSocketConnection
         }
         finally
         {
-            lock (_sendLock) CompleteOutputLocked();
+            lock (_sendLock)
+            {
+                CompleteOutputLocked();
+                _deflater?.Dispose(); // no frame can be queued any more, so its native zlib memory goes now
+            }
             await sendLoop;
             _receiver.Dispose();
         }
