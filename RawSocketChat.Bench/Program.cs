@@ -1,1 +1,56 @@
-﻿Console.WriteLine("Hello, World!");
+using RawSocketChat.Bench;
+using RawSocketChat.Bench.Compare;
+using RawSocketChat.Bench.Load;
+using RawSocketChat.Bench.Micro;
+using RawSocketChat.Bench.Peers;
+
+// One executable, four commands. Everything after the command name belongs to that command.
+//   micro    BenchmarkDotNet suites over the protocol core and the echo path (in-process)
+//   load     the end-to-end load generator against a running server
+//   peer     the in-box servers we compare against (Kestrel + WebSockets middleware, ManagedWebSocket over TcpListener)
+//   compare  starts each server pinned to CPU 0, runs the load generator pinned to CPU 1, rounds A B C A B C ...
+string command = args.Length > 0 ? args[0] : "help";
+string[] rest = args.Length > 0 ? args[1..] : [];
+try
+{
+    return command switch
+    {
+        "micro" => MicroCommand.Run(rest),
+        "load" => await LoadCommand.RunAsync(rest),
+        "peer" => await PeerCommand.RunAsync(rest),
+        "compare" => await CompareCommand.RunAsync(rest),
+        _ => Usage(),
+    };
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+{
+    // A refused handshake, a server that went away: one line, not a stack trace.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        RawSocketChat.Bench — benchmarks for the RawSocketChat WebSocket stack.
+
+          micro   [BenchmarkDotNet options, e.g. --filter *Masking* --job short]
+          load    <echo-latency|echo-throughput|broadcast|chat|idle> --url ws://127.0.0.1:8080/echo [options]
+          peer    <kestrel|managed> --port N
+          compare [--rounds 3 --duration 10 --workloads echo-latency,echo-throughput,...]
+
+        Run `load --help` or `compare --help` for the options. docs/benchmarks.md explains every benchmark.
+        """);
+    return 2;
+}
+
+namespace RawSocketChat.Bench
+{
+    /// <summary>A bad command line: reported as one line, exit code 2.</summary>
+    internal sealed class UsageException(string message) : Exception(message);
+}
