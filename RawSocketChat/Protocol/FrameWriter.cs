@@ -15,12 +15,14 @@ public static class FrameWriter
     /// </summary>
     public static void WriteFrame(IBufferWriter<byte> writer, Opcode opcode, ReadOnlySpan<byte> payload, bool fin = true, byte rsv = 0)
     {
+        // Frames up to 64 KiB are written with one contiguous copy (the pipe rents a buffer that size); larger ones
+        // are streamed through GetSpan so that a 1 MiB frame never needs one 1 MiB block.
+        const int ContiguousLimit = 64 * 1024;
         var header = new FrameHeader(fin, rsv, opcode, Masked: false, payload.Length, 0);
         int headerLength = header.EncodedLength;
-        Span<byte> span = writer.GetSpan(headerLength + Math.Min(payload.Length, 4096));
+        Span<byte> span = writer.GetSpan(headerLength + Math.Min(payload.Length, ContiguousLimit));
         header.WriteTo(span);
 
-        // Small frames (the common case) go out in one contiguous copy; large ones are streamed through GetSpan.
         if (span.Length - headerLength >= payload.Length)
         {
             payload.CopyTo(span[headerLength..]);
