@@ -42,6 +42,34 @@ public sealed class CommandParserTests
     }
 
     [Fact]
+    public void Reads_the_fields_of_edits_direct_messages_and_moderation()
+    {
+        ChatCommand c = Parse("""
+            {"type":"mute","to":"bob","id":"0123456789abcdef01234567","user":"mallory","reason":"spam \u00e9","seconds":600}
+            """);
+        Assert.Equal("bob", c.To);
+        Assert.Equal("0123456789abcdef01234567", c.Id);
+        Assert.Equal("mallory", c.User);
+        Assert.Equal("spam é", c.Reason);
+        Assert.Equal(600, c.Seconds);
+        Assert.Null(c.Limit);
+        Assert.Equal("mallory", Parse("""{"type":"ban","\u0075ser":"mallory"}""").User); // escaped names count too
+    }
+
+    [Theory]
+    [InlineData("{\"type\":\"mute\",\"seconds\":\"60\"}", "'seconds' must be an integer")]
+    [InlineData("{\"type\":\"mute\",\"seconds\":1,\"seconds\":2}", "duplicate property 'seconds'")]
+    [InlineData("{\"type\":\"dm\",\"to\":[\"bob\"]}", "'to' must be a string")]
+    [InlineData("{\"type\":\"edit\",\"id\":1}", "'id' must be a string")]
+    [InlineData("{\"type\":\"kick\",\"user\":\"a\",\"user\":\"b\"}", "duplicate property 'user'")]
+    public void Refuses_malformed_moderation_fields(string json, string reason)
+    {
+        CommandError error = Fail(json);
+        Assert.Equal(ChatErrorCode.BadRequest, error.Code);
+        Assert.Contains(reason, error.Message);
+    }
+
+    [Fact]
     public void Ignores_unknown_fields_of_any_shape_and_escaped_names_still_count()
     {
         ChatCommand c = Parse("""{"x":{"y":[1,2,{"z":null}]},"t\u0079pe":"rooms","n":true}""");

@@ -90,3 +90,39 @@ public sealed class TextRulesTests
         Assert.Equal(ChatErrorCode.TooLong, code);
     }
 }
+
+public sealed class DirectRoomsTests
+{
+    [Theory]
+    [InlineData("alice", "bob", "@alice+bob")]
+    [InlineData("Bob", "alice", "@alice+bob")]
+    [InlineData("zed_9", "ZED-9", "@zed-9+zed_9")]
+    public void A_conversation_is_named_by_both_users_lower_case_sorted(string a, string b, string expected)
+    {
+        Assert.Equal(expected, DirectRooms.NameFor(a, b));
+        Assert.Equal(expected, DirectRooms.NameFor(b, a));
+        Assert.True(DirectRooms.IsDirect(expected));
+        Assert.False(NameRules.IsValidName(expected)); // never the name of a room, nor of a user
+        Assert.True(DirectRooms.IsParticipant(expected, NameRules.Key(a)));
+        Assert.True(DirectRooms.IsParticipant(expected, NameRules.Key(b)));
+        Assert.Equal(NameRules.Key(b), DirectRooms.OtherOf(expected, NameRules.Key(a)));
+    }
+
+    [Theory]
+    [InlineData("lobby")]
+    [InlineData("@alice")]
+    [InlineData("@bob+alice")]     // not sorted: not a name this server makes
+    [InlineData("@alice+alice")]
+    [InlineData("@alice+b")]
+    [InlineData("@alice+bob+carol")]
+    public void Other_names_are_not_conversations_anyone_takes_part_in(string room)
+    {
+        Assert.False(DirectRooms.TryParse(room, out _, out _));
+        Assert.False(DirectRooms.IsParticipant(room, "alice"));
+        Assert.Null(DirectRooms.OtherOf(room, "alice"));
+    }
+
+    [Fact]
+    public void Nobody_talks_to_themselves() =>
+        Assert.Throws<ArgumentException>(() => DirectRooms.NameFor("alice", "ALICE"));
+}

@@ -178,6 +178,21 @@ public sealed class MessageWriterTests(ITestOutputHelper output)
         public Task<IReadOnlyList<RoomMemberRecord>> ListRoomMembersAsync(string room, CancellationToken cancellationToken = default) => inner.ListRoomMembersAsync(room, cancellationToken);
         public Task<IReadOnlyList<MessageRecord>> GetMessagesAsync(string room, string? beforeId, int limit, CancellationToken cancellationToken = default) => inner.GetMessagesAsync(room, beforeId, limit, cancellationToken);
         public Task<string?> GetLatestMessageIdAsync(CancellationToken cancellationToken = default) => inner.GetLatestMessageIdAsync(cancellationToken);
+        public Task<MessageRecord?> FindMessageAsync(string id, CancellationToken cancellationToken = default) => inner.FindMessageAsync(id, cancellationToken);
+        public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default) => inner.EditMessageAsync(id, text, editedAt, cancellationToken);
+        public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, CancellationToken cancellationToken = default) => inner.DeleteMessageAsync(id, deletedAt, cancellationToken);
+        public Task SetBanAsync(BanRecord ban, CancellationToken cancellationToken = default) => inner.SetBanAsync(ban, cancellationToken);
+        public Task<bool> RemoveBanAsync(string name, DateTime now, CancellationToken cancellationToken = default) => inner.RemoveBanAsync(name, now, cancellationToken);
+        public Task<IReadOnlyList<BanRecord>> ListBansAsync(DateTime now, CancellationToken cancellationToken = default) => inner.ListBansAsync(now, cancellationToken);
+        public Task SetMuteAsync(MuteRecord mute, CancellationToken cancellationToken = default) => inner.SetMuteAsync(mute, cancellationToken);
+        public Task<bool> RemoveMuteAsync(string name, DateTime now, CancellationToken cancellationToken = default) => inner.RemoveMuteAsync(name, now, cancellationToken);
+        public Task<IReadOnlyList<MuteRecord>> ListMutesAsync(DateTime now, CancellationToken cancellationToken = default) => inner.ListMutesAsync(now, cancellationToken);
+        public Task AppendModerationAsync(ModerationRecord entry, CancellationToken cancellationToken = default) => inner.AppendModerationAsync(entry, cancellationToken);
+        public Task<IReadOnlyList<ModerationRecord>> GetModerationLogAsync(string? beforeId, int limit, CancellationToken cancellationToken = default) => inner.GetModerationLogAsync(beforeId, limit, cancellationToken);
+        public Task<long> CountUsersAsync(CancellationToken cancellationToken = default) => inner.CountUsersAsync(cancellationToken);
+        public Task<IReadOnlyList<RoomMessageCount>> CountMessagesPerRoomAsync(CancellationToken cancellationToken = default) => inner.CountMessagesPerRoomAsync(cancellationToken);
+        public Task<IReadOnlyList<UserMessageCount>> CountMessagesPerUserAsync(int limit, CancellationToken cancellationToken = default) => inner.CountMessagesPerUserAsync(limit, cancellationToken);
+        public Task<IReadOnlyList<HourMessageCount>> CountMessagesPerHourAsync(DateTime from, DateTime to, CancellationToken cancellationToken = default) => inner.CountMessagesPerHourAsync(from, to, cancellationToken);
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

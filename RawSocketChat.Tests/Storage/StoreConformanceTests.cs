@@ -6,6 +6,8 @@ namespace RawSocketChat.Tests.Storage;
 /// The behaviour every <see cref="IChatStore"/> must have. An implementation is tested by a subclass that says how
 /// to make an empty store (<see cref="CreateStoreAsync"/>) and, when its data outlives the object, how to open it
 /// again (<see cref="ReopenAsync"/>). The MongoDB store adds its own subclass; nothing here may depend on SQLite.
+/// Tests are <c>[SkippableFact]</c>: a subclass whose server is absent (MongoDB) skips them by calling <c>Skip.If</c> in
+/// <see cref="CreateStoreAsync"/>, and the run reports them as skipped rather than failed.
 /// </summary>
 public abstract class StoreConformanceTests : IAsyncLifetime
 {
@@ -45,7 +47,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
     // ---- Users ----
 
-    [Fact]
+    [SkippableFact]
     public async Task Users_are_found_by_name_ignoring_case_with_every_field_kept()
     {
         Assert.True(await Store.CreateUserAsync(User("Alice")));
@@ -56,7 +58,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Null(await Store.FindUserAsync("bob"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_user_name_is_unique_ignoring_case()
     {
         Assert.True(await Store.CreateUserAsync(User("alice")));
@@ -65,7 +67,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal("#3b82f6", (await Store.FindUserAsync("Alice"))!.Color);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Roles_can_be_changed()
     {
         await Store.CreateUserAsync(User("alice"));
@@ -78,7 +80,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
     // ---- Sessions ----
 
-    [Fact]
+    [SkippableFact]
     public async Task Sessions_are_found_by_token_hash_until_they_expire()
     {
         await Store.CreateUserAsync(User("Alice"));
@@ -97,7 +99,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Null(await Store.FindSessionAsync(new byte[32], T0));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Deleting_a_session_revokes_it()
     {
         await Store.CreateUserAsync(User("alice"));
@@ -109,7 +111,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.False(await Store.DeleteSessionAsync(hash));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Expired_sessions_are_removed_in_bulk()
     {
         await Store.CreateUserAsync(User("alice"));
@@ -128,7 +130,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
     // ---- Rooms ----
 
-    [Fact]
+    [SkippableFact]
     public async Task Rooms_are_unique_ignoring_case_and_listed_by_name()
     {
         Assert.True(await Store.CreateRoomAsync(new RoomRecord("lobby", null, T0)));
@@ -142,7 +144,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Null(await Store.FindRoomAsync("nowhere"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Room_membership_is_kept_with_the_members_current_color_and_role()
     {
         await Store.CreateRoomAsync(new RoomRecord("lobby", null, T0));
@@ -167,7 +169,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
     // ---- Messages ----
 
-    [Fact]
+    [SkippableFact]
     public async Task Appended_messages_come_back_latest_first_in_pages_ordered_oldest_first()
     {
         var sent = new List<MessageRecord>();
@@ -185,7 +187,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Empty(await Store.GetMessagesAsync("lobby", null, 0));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Rooms_do_not_see_each_others_messages()
     {
         MessageRecord a = Message("lobby", "alice", "in lobby");
@@ -196,7 +198,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Empty(await Store.GetMessagesAsync("attic", null, 50));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Every_field_of_a_message_round_trips()
     {
         var message = new MessageRecord(NextId(), "lobby", "Zoë-is-not-valid-but-stored", "#00ff00",
@@ -207,7 +209,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(DateTimeKind.Utc, stored.Timestamp.Kind);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_ref_already_stored_returns_the_earlier_message_as_a_duplicate()
     {
         MessageRecord first = Message("lobby", "alice", "hello", "c17");
@@ -220,7 +222,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal([first], await Store.GetMessagesAsync("lobby", null, 10));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_ref_repeated_within_one_batch_is_stored_once()
     {
         MessageRecord a = Message("lobby", "alice", "one", "r1");
@@ -232,7 +234,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal([a, c], await Store.GetMessagesAsync("lobby", null, 10));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Refs_are_scoped_to_the_user_and_to_guest_or_registered_and_a_missing_ref_never_matches()
     {
         IReadOnlyList<AppendResult> results = await Store.AppendMessagesAsync(
@@ -247,7 +249,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(5, (await Store.GetMessagesAsync("lobby", null, 10)).Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_latest_message_id_is_the_greatest_stored()
     {
         Assert.Null(await Store.GetLatestMessageIdAsync());
@@ -258,7 +260,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(b.Id, await Store.GetLatestMessageIdAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_large_batch_is_stored_whole()
     {
         List<MessageRecord> batch = Enumerable.Range(0, 2000).Select(i => Message("lobby", $"user{i % 7}", $"m{i}", $"r{i}")).ToList();
@@ -267,7 +269,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(batch.TakeLast(100), await Store.GetMessagesAsync("lobby", null, 100));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Concurrent_callers_are_all_served()
     {
         await Store.CreateRoomAsync(new RoomRecord("lobby", null, T0));
@@ -285,7 +287,205 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(200, (await Store.GetMessagesAsync("lobby", null, 1000)).Count);
     }
 
-    [Fact]
+    // ---- Edits and deletes ----
+
+    [SkippableFact]
+    public async Task A_message_is_found_by_id_and_an_edit_replaces_its_text_and_keeps_the_rest()
+    {
+        MessageRecord original = Message("lobby", "alice", "helo", "e1");
+        MessageRecord other = Message("lobby", "bob", "untouched");
+        await Store.AppendMessagesAsync([original, other]);
+        Assert.Equal(original, await Store.FindMessageAsync(original.Id));
+        Assert.Null(await Store.FindMessageAsync(NextId()));
+
+        MessageRecord? edited = await Store.EditMessageAsync(original.Id, "hello", T0.AddMinutes(1).AddTicks(5));
+        MessageRecord expected = original with { Text = "hello", EditedAt = T0.AddMinutes(1) };
+        Assert.Equal(expected, edited);
+        Assert.Equal(DateTimeKind.Utc, edited!.EditedAt!.Value.Kind);
+        Assert.Equal(expected, await Store.FindMessageAsync(original.Id));
+        Assert.Equal([expected, other], await Store.GetMessagesAsync("lobby", null, 10));
+
+        // Edited again: the latest text and time win.
+        Assert.Equal("hello!", (await Store.EditMessageAsync(original.Id, "hello!", T0.AddMinutes(2)))!.Text);
+        Assert.Equal(T0.AddMinutes(2), (await Store.FindMessageAsync(original.Id))!.EditedAt);
+        Assert.Null(await Store.EditMessageAsync(NextId(), "nobody", T0));
+    }
+
+    [SkippableFact]
+    public async Task A_deleted_message_keeps_its_place_loses_its_text_and_cannot_be_edited_or_deleted_again()
+    {
+        MessageRecord before = Message("lobby", "alice", "one");
+        MessageRecord victim = Message("lobby", "alice", "something abusive", "d1");
+        MessageRecord after = Message("lobby", "bob", "three");
+        await Store.AppendMessagesAsync([before, victim, after]);
+        await Store.EditMessageAsync(victim.Id, "still abusive", T0.AddMinutes(1));
+
+        MessageRecord? deleted = await Store.DeleteMessageAsync(victim.Id, T0.AddMinutes(2));
+        Assert.NotNull(deleted);
+        Assert.True(deleted.Deleted);
+        Assert.Equal("", deleted.Text);
+        Assert.Equal(T0.AddMinutes(2), deleted.DeletedAt);
+        Assert.Equal((victim.Id, victim.Room, victim.User, victim.Timestamp, victim.Ref), (deleted.Id, deleted.Room, deleted.User, deleted.Timestamp, deleted.Ref));
+
+        IReadOnlyList<MessageRecord> page = await Store.GetMessagesAsync("lobby", null, 10);
+        Assert.Equal([before.Id, victim.Id, after.Id], page.Select(m => m.Id));
+        Assert.Equal(deleted, page[1]);
+        Assert.DoesNotContain(page, m => m.Text.Contains("abusive", StringComparison.Ordinal));
+
+        Assert.Null(await Store.DeleteMessageAsync(victim.Id, T0.AddMinutes(3)));
+        Assert.Null(await Store.EditMessageAsync(victim.Id, "back from the dead", T0.AddMinutes(3)));
+        Assert.Null(await Store.DeleteMessageAsync(NextId(), T0));
+        Assert.Equal(deleted, await Store.FindMessageAsync(victim.Id));
+
+        // Its ref is still taken: a retry is a duplicate of the tombstone, not a resurrection.
+        AppendResult retry = (await Store.AppendMessagesAsync([Message("lobby", "alice", "something abusive", "d1")])).Single();
+        Assert.True(retry.Duplicate);
+        Assert.Equal(deleted, retry.Stored);
+    }
+
+    // ---- Bans and mutes ----
+
+    [SkippableFact]
+    public async Task Bans_are_kept_by_name_ignoring_case_listed_while_in_force_and_replaced_by_a_new_one()
+    {
+        Assert.Empty(await Store.ListBansAsync(T0));
+        var forever = new BanRecord("Mallory", "mod", "spam", T0, null);
+        var hour = new BanRecord("eve", "root", null, T0, T0.AddHours(1));
+        await Store.SetBanAsync(forever);
+        await Store.SetBanAsync(hour);
+        Assert.Equal([hour, forever], await Store.ListBansAsync(T0.AddMinutes(1)));   // by name, ignoring case
+        Assert.Equal([forever], await Store.ListBansAsync(T0.AddHours(1)));           // expired at its end
+
+        var again = new BanRecord("EVE", "mod", "again", T0.AddHours(2), T0.AddDays(1));
+        await Store.SetBanAsync(again);
+        Assert.Equal([again, forever], await Store.ListBansAsync(T0.AddHours(2)));
+
+        Assert.True(await Store.RemoveBanAsync("mallory", T0));
+        Assert.False(await Store.RemoveBanAsync("mallory", T0));
+        Assert.False(await Store.RemoveBanAsync("nobody", T0));
+        Assert.False(await Store.RemoveBanAsync("eve", T0.AddDays(2)));                // expired: no ban to lift
+        Assert.Empty(await Store.ListBansAsync(T0.AddHours(2)));
+    }
+
+    [SkippableFact]
+    public async Task Mutes_are_kept_by_name_ignoring_case_until_they_expire()
+    {
+        var mute = new MuteRecord("Bob", "mod", "shouting", T0, T0.AddMinutes(10));
+        await Store.SetMuteAsync(mute);
+        Assert.Equal([mute], await Store.ListMutesAsync(T0.AddMinutes(9)));
+        Assert.Empty(await Store.ListMutesAsync(T0.AddMinutes(10)));
+
+        var longer = new MuteRecord("bob", "root", null, T0.AddMinutes(1), T0.AddHours(1));
+        await Store.SetMuteAsync(longer);
+        Assert.Equal([longer], await Store.ListMutesAsync(T0.AddMinutes(30)));
+        Assert.True(await Store.RemoveMuteAsync("BOB", T0.AddMinutes(30)));
+        Assert.Empty(await Store.ListMutesAsync(T0));
+        Assert.False(await Store.RemoveMuteAsync("bob", T0));
+    }
+
+    // ---- Moderation log ----
+
+    [SkippableFact]
+    public async Task The_moderation_log_keeps_every_field_and_pages_backwards_oldest_first()
+    {
+        Assert.Empty(await Store.GetModerationLogAsync(null, 10));
+        var entries = new List<ModerationRecord>
+        {
+            new(NextId(), T0, ModerationAction.Mute, "mod", "bob", ExpiresAt: T0.AddMinutes(10), Reason: "spam"),
+            new(NextId(), T0.AddMinutes(1), ModerationAction.Delete, "mod", "bob", Room: "lobby", MessageId: NextId()),
+            new(NextId(), T0.AddMinutes(2), ModerationAction.Kick, "root", "carol", Room: "dev", Reason: "off topic — ünïcödé"),
+        };
+        for (int i = 0; i < 12; i++)
+            entries.Add(new ModerationRecord(NextId(), T0.AddMinutes(3 + i), i % 2 == 0 ? ModerationAction.Ban : ModerationAction.Unban, "root", $"user{i}"));
+        foreach (ModerationRecord entry in entries)
+            await Store.AppendModerationAsync(entry);
+
+        Assert.Equal(entries.TakeLast(5), await Store.GetModerationLogAsync(null, 5));
+        Assert.Equal(entries.Skip(5).Take(5), await Store.GetModerationLogAsync(entries[10].Id, 5));
+        Assert.Equal(entries.Take(3), await Store.GetModerationLogAsync(entries[3].Id, 10));
+        Assert.Equal(entries, await Store.GetModerationLogAsync(null, 100));
+        Assert.Empty(await Store.GetModerationLogAsync(entries[0].Id, 10));
+        Assert.Empty(await Store.GetModerationLogAsync(null, 0));
+    }
+
+    // ---- Statistics ----
+
+    [SkippableFact]
+    public async Task Users_are_counted()
+    {
+        Assert.Equal(0, await Store.CountUsersAsync());
+        await Store.CreateUserAsync(User("alice"));
+        await Store.CreateUserAsync(User("bob"));
+        await Store.CreateUserAsync(User("BOB"));
+        Assert.Equal(2, await Store.CountUsersAsync());
+    }
+
+    [SkippableFact]
+    public async Task Messages_are_counted_per_room_ignoring_case_most_first_then_by_name()
+    {
+        Assert.Empty(await Store.CountMessagesPerRoomAsync());
+        var batch = new List<MessageRecord>();
+        for (int i = 0; i < 3; i++) batch.Add(Message("lobby", "alice", $"l{i}"));
+        for (int i = 0; i < 2; i++) batch.Add(Message("dev", "alice", $"d{i}"));
+        for (int i = 0; i < 2; i++) batch.Add(Message("attic", "bob", $"a{i}"));
+        batch.Add(Message("@alice+bob", "alice", "psst"));
+        await Store.AppendMessagesAsync(batch);
+        // Deleted and edited messages still count: the numbers are of what was sent.
+        await Store.DeleteMessageAsync(batch[0].Id, T0);
+        await Store.EditMessageAsync(batch[1].Id, "edited", T0);
+
+        Assert.Equal(
+            [new RoomMessageCount("lobby", 3), new RoomMessageCount("attic", 2), new RoomMessageCount("dev", 2), new RoomMessageCount("@alice+bob", 1)],
+            await Store.CountMessagesPerRoomAsync());
+    }
+
+    [SkippableFact]
+    public async Task Top_posters_are_counted_by_name_ignoring_case_and_by_guest_flag()
+    {
+        var batch = new List<MessageRecord>();
+        void Add(string user, int count, bool guest = false)
+        {
+            for (int i = 0; i < count; i++)
+                batch.Add(Message(i % 2 == 0 ? "lobby" : "dev", user, $"{user}{i}", guest: guest));
+        }
+        Add("carol", 5);
+        Add("alice", 3);
+        Add("bob", 3);
+        Add("alice", 4, guest: true); // a guest named alice is someone else
+        Add("dave", 1);
+        await Store.AppendMessagesAsync(batch);
+
+        Assert.Equal(
+            [new UserMessageCount("carol", false, 5), new UserMessageCount("alice", true, 4), new UserMessageCount("alice", false, 3), new UserMessageCount("bob", false, 3)],
+            await Store.CountMessagesPerUserAsync(4));
+        Assert.Equal(5, (await Store.CountMessagesPerUserAsync(10)).Count);
+        Assert.Empty(await Store.CountMessagesPerUserAsync(0));
+    }
+
+    [SkippableFact]
+    public async Task Messages_are_counted_per_utc_hour_within_the_window()
+    {
+        DateTime hour = new(2026, 11, 27, 10, 0, 0, DateTimeKind.Utc);
+        MessageRecord At(DateTime ts) => Message("lobby", "alice", "x") with { Timestamp = ts };
+        await Store.AppendMessagesAsync(
+        [
+            At(hour.AddHours(-3).AddMinutes(59)),           // before the window
+            At(hour.AddHours(-2)),                           // first instant of the window
+            At(hour.AddHours(-2).AddMinutes(30)),
+            At(hour.AddMinutes(-1)),
+            At(hour.AddMinutes(10)),
+            At(hour.AddMinutes(59).AddSeconds(59)),
+            At(hour.AddHours(1)),                            // the window's end is excluded
+        ]);
+
+        Assert.Equal(
+            [new HourMessageCount(hour.AddHours(-2), 2), new HourMessageCount(hour.AddHours(-1), 1), new HourMessageCount(hour, 2)],
+            await Store.CountMessagesPerHourAsync(hour.AddHours(-2), hour.AddHours(1)));
+        Assert.All(await Store.CountMessagesPerHourAsync(hour.AddHours(-5), hour.AddHours(5)), h => Assert.Equal(DateTimeKind.Utc, h.Hour.Kind));
+        Assert.Empty(await Store.CountMessagesPerHourAsync(hour.AddDays(1), hour.AddDays(2)));
+    }
+
+    [SkippableFact]
     public async Task Everything_survives_reopening()
     {
         if (!CanReopen)
@@ -310,5 +510,34 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal([message], await Store.GetMessagesAsync("lobby", null, 10));
         Assert.Equal(message.Id, await Store.GetLatestMessageIdAsync());
         Assert.True((await Store.AppendMessagesAsync([Message("lobby", "alice", "again", "p1")])).Single().Duplicate);
+    }
+
+    [SkippableFact]
+    public async Task Edits_deletes_bans_mutes_and_the_moderation_log_survive_reopening()
+    {
+        if (!CanReopen)
+            return;
+        MessageRecord edited = Message("lobby", "alice", "typo");
+        MessageRecord deleted = Message("lobby", "bob", "rude");
+        await Store.AppendMessagesAsync([edited, deleted]);
+        await Store.EditMessageAsync(edited.Id, "fixed", T0.AddMinutes(1));
+        await Store.DeleteMessageAsync(deleted.Id, T0.AddMinutes(2));
+        var ban = new BanRecord("mallory", "mod", "abuse", T0, null);
+        var mute = new MuteRecord("bob", "mod", null, T0, T0.AddDays(1));
+        var entry = new ModerationRecord(NextId(), T0, ModerationAction.Delete, "mod", "bob", "lobby", deleted.Id);
+        await Store.SetBanAsync(ban);
+        await Store.SetMuteAsync(mute);
+        await Store.AppendModerationAsync(entry);
+
+        IChatStore old = Store;
+        await old.DisposeAsync();
+        Store = await ReopenAsync(old);
+
+        IReadOnlyList<MessageRecord> page = await Store.GetMessagesAsync("lobby", null, 10);
+        Assert.Equal(edited with { Text = "fixed", EditedAt = T0.AddMinutes(1) }, page[0]);
+        Assert.Equal(deleted with { Text = "", DeletedAt = T0.AddMinutes(2) }, page[1]);
+        Assert.Equal([ban], await Store.ListBansAsync(T0));
+        Assert.Equal([mute], await Store.ListMutesAsync(T0));
+        Assert.Equal([entry], await Store.GetModerationLogAsync(null, 10));
     }
 }

@@ -40,16 +40,26 @@ public sealed class ChatClient : IAsyncDisposable
         get { lock (_inbox) return _all.ToList(); }
     }
 
-    public static async Task<ChatClient> ConnectAsync(TestServer server, bool offerSubprotocol = true, CancellationToken cancellationToken = default)
+    public static Task<ChatClient> ConnectAsync(TestServer server, bool offerSubprotocol = true, CancellationToken cancellationToken = default) =>
+        ConnectAsync(server.WebSocketUri("/chat"), offerSubprotocol: offerSubprotocol, cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Connects to any chat URL (a server process, a proxy in front of one). <paramref name="invoker"/> chooses how
+    /// the TCP connection is made (e.g. from another loopback address, see <see cref="SourceAddress"/>);
+    /// <paramref name="configure"/> may add request headers.
+    /// </summary>
+    public static async Task<ChatClient> ConnectAsync(Uri uri, HttpMessageInvoker? invoker = null, Action<ClientWebSocketOptions>? configure = null,
+        bool offerSubprotocol = true, CancellationToken cancellationToken = default)
     {
         var socket = new ClientWebSocket();
         if (offerSubprotocol)
             socket.Options.AddSubProtocol("rawsocketchat.v1");
+        configure?.Invoke(socket.Options);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(DefaultTimeout);
         try
         {
-            await socket.ConnectAsync(server.WebSocketUri("/chat"), timeout.Token);
+            await socket.ConnectAsync(uri, invoker, timeout.Token);
         }
         catch
         {
@@ -62,9 +72,12 @@ public sealed class ChatClient : IAsyncDisposable
     }
 
     /// <summary>Connects and logs in as a guest; returns once <c>welcome</c> arrived.</summary>
-    public static async Task<ChatClient> GuestAsync(TestServer server, string name)
+    public static Task<ChatClient> GuestAsync(TestServer server, string name) => GuestAsync(server.WebSocketUri("/chat"), name);
+
+    /// <summary>Connects to <paramref name="uri"/> and logs in as a guest; returns once <c>welcome</c> arrived.</summary>
+    public static async Task<ChatClient> GuestAsync(Uri uri, string name, HttpMessageInvoker? invoker = null)
     {
-        ChatClient client = await ConnectAsync(server);
+        ChatClient client = await ConnectAsync(uri, invoker);
         await client.SendJsonAsync(new { type = "login", name });
         await client.ReceiveAsync("welcome");
         return client;

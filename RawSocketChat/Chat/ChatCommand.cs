@@ -16,6 +16,15 @@ public sealed class ChatCommand
     public string? Ref { get; init; }
     public string? Before { get; init; }
     public int? Limit { get; init; }
+    /// <summary>The recipient of a <c>dm</c>.</summary>
+    public string? To { get; init; }
+    /// <summary>The message an <c>edit</c> or <c>delete</c> is about.</summary>
+    public string? Id { get; init; }
+    /// <summary>The user a moderation command acts on.</summary>
+    public string? User { get; init; }
+    public string? Reason { get; init; }
+    /// <summary>How long a mute or ban lasts.</summary>
+    public int? Seconds { get; init; }
 }
 
 /// <summary>Why a client message could not be parsed; <see cref="Ref"/> is the message's ref when it could be read.</summary>

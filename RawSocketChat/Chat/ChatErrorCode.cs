@@ -24,8 +24,12 @@ public static class ChatErrorCode
     public const string BadCredentials = "bad_credentials";
     /// <summary>The session token of a resume is malformed, unknown, expired or revoked: log in again.</summary>
     public const string InvalidToken = "invalid_token";
-    /// <summary>No room has that name.</summary>
+    /// <summary>No room has that name (direct conversations of others included).</summary>
     public const string NoSuchRoom = "no_such_room";
+    /// <summary>edit or delete of an id that is not a message of that room, or a deleted one.</summary>
+    public const string NoSuchMessage = "no_such_message";
+    /// <summary>dm to a name neither registered nor online; grant or revoke of a name that is not registered.</summary>
+    public const string NoSuchUser = "no_such_user";
     /// <summary>create with the name of an existing room.</summary>
     public const string RoomExists = "room_exists";
     /// <summary>The server holds as many rooms as it allows.</summary>
@@ -40,12 +44,17 @@ public static class ChatErrorCode
     public const string RefConflict = "ref_conflict";
     /// <summary>Over the message rate, or too many failed logins; <c>retryAfterMs</c> says when to try again.</summary>
     public const string RateLimited = "rate_limited";
-    /// <summary>Your role does not allow this (for example, guests cannot create rooms).</summary>
+    /// <summary>
+    /// Your role does not allow this: guests cannot create rooms, moderation needs a moderator or admin (and a target
+    /// of lower rank), grant, revoke, audit and stats need an admin; editing someone else's message.
+    /// </summary>
     public const string Forbidden = "forbidden";
-    /// <summary>Reserved for moderation: you are banned.</summary>
+    /// <summary>The name is banned: login, register and resume are refused, and open connections are closed (1008).</summary>
     public const string Banned = "banned";
-    /// <summary>Reserved for moderation: you are muted and cannot send.</summary>
+    /// <summary>You are muted: send, dm and edit are refused until the error's <c>until</c>.</summary>
     public const string Muted = "muted";
     /// <summary>Something failed on our side (for example, the message could not be stored). Safe to retry with the same ref.</summary>
     public const string InternalError = "internal_error";
+    /// <summary>The database cannot be reached right now (MongoDB down or unreachable): nothing was stored. Retry with the same ref.</summary>
+    public const string StoreUnavailable = "store_unavailable";
 }

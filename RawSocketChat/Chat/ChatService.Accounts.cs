@@ -14,7 +14,7 @@ public sealed partial class ChatService
         if (!CheckLoggedOut(session, command) || !Require(session, command, command.Name, "name"))
             return;
         string name = command.Name!;
-        if (!CheckName(session, command, name) || !CheckColor(session, command))
+        if (!CheckName(session, command, name) || !CheckColor(session, command) || IsBanned(session, command, name))
             return;
 
         var guest = new ChatUser(name, NameRules.ResolveColor(command.Color, name), Role.Guest);
@@ -41,6 +41,12 @@ public sealed partial class ChatService
         }
 
         session.User = guest;
+        Attach(session, guest);
+        if (_sanctions.FindBan(guest.Name, DateTime.UtcNow) is { } ban)
+        {
+            Disconnect(session, ban); // banned while this login was in progress (see CompleteLoginAsync)
+            return;
+        }
         _log.Info($"chat login id={session.Id} user={guest.Name} role=guest client={session.Connection.ClientAddress}");
         SendWelcome(session, guest, null, null, command.Ref);
     }
@@ -54,9 +60,12 @@ public sealed partial class ChatService
         IPAddress client = session.Connection.ClientAddress;
         if (!_loginThrottle.IsAllowed(key, client, Environment.TickCount64, out long retryAfter))
         {
+            _metrics.LoginRateLimited();
             session.SendError(ChatErrorCode.RateLimited, "too many failed logins; try again later", command.Ref, retryAfter);
             return;
         }
+        if (NameRules.IsValidName(name) && IsBanned(session, command, name))
+            return;
 
         UserRecord? record = NameRules.IsValidName(name) && password.Length <= MaxPasswordLength ? await _store.FindUserAsync(name) : null;
         bool verified = await HashWorkAsync(() =>
@@ -83,7 +92,7 @@ public sealed partial class ChatService
             || !Require(session, command, command.Name, "name") || !Require(session, command, command.Password, "password"))
             return;
         string name = command.Name!, password = command.Password!;
-        if (!CheckName(session, command, name) || !CheckColor(session, command))
+        if (!CheckName(session, command, name) || !CheckColor(session, command) || IsBanned(session, command, name))
             return;
         if (password.Length < MinPasswordLength || password.Length > MaxPasswordLength)
         {
@@ -94,6 +103,7 @@ public sealed partial class ChatService
         // Registrations share the per-IP login budget: hashing is expensive, and accounts should not be minted in bulk.
         if (!_loginThrottle.IsAllowed(null, client, Environment.TickCount64, out long retryAfter))
         {
+            _metrics.LoginRateLimited();
             session.SendError(ChatErrorCode.RateLimited, "too many attempts from your address; try again later", command.Ref, retryAfter);
             return;
         }
@@ -133,6 +143,7 @@ public sealed partial class ChatService
         IPAddress client = session.Connection.ClientAddress;
         if (!_loginThrottle.IsAllowed(null, client, Environment.TickCount64, out long retryAfter))
         {
+            _metrics.LoginRateLimited();
             session.SendError(ChatErrorCode.RateLimited, "too many failed logins; try again later", command.Ref, retryAfter);
             return;
         }
@@ -145,6 +156,8 @@ public sealed partial class ChatService
             session.SendError(ChatErrorCode.InvalidToken, "the session is unknown, expired or logged out: log in again", command.Ref);
             return;
         }
+        if (IsBanned(session, command, record.Name))
+            return;
         await CompleteLoginAsync(session, ChatUser.From(record), command, "resume", command.Token, stored!.ExpiresAt, existingHash: hash);
     }
 
@@ -187,6 +200,14 @@ public sealed partial class ChatService
 
         session.User = user;
         session.TokenHash = tokenHash;
+        Attach(session, user);
+        // A ban that landed while this login was in progress did not see this connection: look again now that the
+        // ban would (it sets the ban, then looks for connections; this indexes the connection, then looks for the ban).
+        if (_sanctions.FindBan(user.Name, DateTime.UtcNow) is { } ban)
+        {
+            Disconnect(session, ban);
+            return;
+        }
         if (how != "register")
             _log.Info($"chat {how} id={session.Id} user={user.Name} role={user.Role.ToWire()} client={session.Connection.ClientAddress}");
         SendWelcome(session, user, token, expiresAt, command.Ref);
@@ -214,11 +235,19 @@ public sealed partial class ChatService
     /// </summary>
     private void SignOut(ChatSession session)
     {
-        if (session.User is not { } user)
-            return;
-        session.User = null;
-        session.TokenHash = null;
-        foreach (Room room in session.Rooms.Values.ToList())
+        ChatUser? user;
+        List<Room> subscribed;
+        lock (session.SyncRoot)
+        {
+            user = session.User;
+            if (user is null)
+                return;
+            session.User = null;
+            session.TokenHash = null;
+            subscribed = session.Rooms.Values.ToList();
+        }
+        Detach(session, user);
+        foreach (Room room in subscribed)
             room.Unsubscribe(session);
 
         if (user.IsGuest)

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using RawSocketChat.Hosting;
+using RawSocketChat.Monitoring;
 using RawSocketChat.Protocol;
 using RawSocketChat.Storage;
 using RawSocketChat.Transport;
@@ -25,6 +27,8 @@ public sealed partial class ChatService : IAsyncDisposable
     public const int MaxMembersListed = 200;
     public const int MinPasswordLength = 8;
     public const int MaxPasswordLength = 1024;
+    /// <summary>How many posters <c>stats</c> lists.</summary>
+    public const int TopPosters = 10;
 
     private readonly ServerOptions _options;
     private readonly IChatStore _store;
@@ -40,22 +44,34 @@ public sealed partial class ChatService : IAsyncDisposable
     private readonly CommandParser _parser;
     private readonly ChatLimits _limits;
     private readonly MessageWriter _writer;
+    private readonly MessageIdGenerator _ids;
+    private readonly Sanctions _sanctions;
+    private readonly ServerMetrics _metrics;
+    // The logged-in connections of each user, for what reaches a user wherever they are: bans, mutes, new roles, DMs.
+    private readonly Dictionary<string, List<ChatSession>> _connectionsByUser = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _maintenance;
     private int _disposed;
 
-    private ChatService(ServerOptions options, IChatStore store, Log log, RoomRegistry rooms, MessageIdGenerator ids, HashSet<string> admins)
+    private ChatService(ServerOptions options, IChatStore store, Log log, RoomRegistry rooms, MessageIdGenerator ids, HashSet<string> admins,
+        Sanctions sanctions, ServerMetrics metrics)
     {
         _options = options;
         _store = store;
         _log = log;
         _rooms = rooms;
         _admins = admins;
+        _ids = ids;
+        _sanctions = sanctions;
+        _metrics = metrics;
+        metrics.UsersOnline = () => _presence.OnlineCount;
+        metrics.Rooms = () => _rooms.Count;
         _hasher = new PasswordHasher(options.Pbkdf2Iterations);
         _rateLimiter = new MessageRateLimiter(options.Rate, options.Burst, options.IpRate, options.IpBurst, options.FloodWindow);
         _parser = new CommandParser(CommandParser.MessageLimitFor(options.MaxTextLength));
         _limits = new ChatLimits(options.MaxTextLength, options.Rate, options.Burst, HistoryOnJoin, HistoryPageLimit, options.TypingInterval, _parser.MaxMessageBytes);
-        _writer = new MessageWriter(store, ids, OnCommitted, e => _log.Error("storing messages failed", e));
+        _writer = new MessageWriter(store, ids, OnCommitted, e => _log.Error("storing messages failed", e),
+            onAppendTime: metrics.StoreAppend.ObserveTicks);
         _maintenance = MaintainAsync();
     }
 
@@ -64,9 +80,13 @@ public sealed partial class ChatService : IAsyncDisposable
     public RoomRegistry Rooms => _rooms;
     public MessageWriter Writer => _writer;
     public MessageRateLimiter RateLimiter => _rateLimiter;
+    public ServerMetrics Metrics => _metrics;
 
-    /// <summary>Prepares the store (lobby, admins, expired sessions) and loads rooms and their members.</summary>
-    public static async Task<ChatService> StartAsync(ServerOptions options, IChatStore store, Log log)
+    /// <summary>
+    /// Prepares the store (lobby, admins, expired sessions) and loads rooms and their members, and the bans and mutes
+    /// in force. <paramref name="metrics"/> is where the chat counts (a private instance when null).
+    /// </summary>
+    public static async Task<ChatService> StartAsync(ServerOptions options, IChatStore store, Log log, ServerMetrics? metrics = null)
     {
         DateTime now = DateTime.UtcNow;
         if (await store.CreateRoomAsync(new RoomRecord(Lobby, null, now)))
@@ -93,9 +113,17 @@ public sealed partial class ChatService : IAsyncDisposable
             rooms.TryAdd(new Room(room.Name, members.Select(m => new ChatUser(m.Name, m.Color, m.Role)), HistoryOnJoin));
         }
 
-        var ids = new MessageIdGenerator(await store.GetLatestMessageIdAsync());
+        var sanctions = new Sanctions(await store.ListBansAsync(now), await store.ListMutesAsync(now));
+
+        // One generator for message ids and audit-log ids: both sort in time order, and it only ever goes up. It is
+        // seeded with the greatest of both, so an audit id is never reused after a restart either.
+        IReadOnlyList<ModerationRecord> lastEntry = await store.GetModerationLogAsync(null, 1);
+        string? lastMessage = await store.GetLatestMessageIdAsync();
+        string? lastId = lastEntry.Count == 0 ? lastMessage
+            : lastMessage is null || string.CompareOrdinal(lastEntry[0].Id, lastMessage) > 0 ? lastEntry[0].Id : lastMessage;
+        var ids = new MessageIdGenerator(lastId);
         log.Info($"chat ready rooms={rooms.Count}");
-        return new ChatService(options, store, log, rooms, ids, admins);
+        return new ChatService(options, store, log, rooms, ids, admins, sanctions, metrics ?? new ServerMetrics());
     }
 
     // ---- Connection life ----
@@ -134,8 +162,10 @@ public sealed partial class ChatService : IAsyncDisposable
         RateDecision rate = _rateLimiter.TryTake(session.Allowance, Environment.TickCount64);
         if (!rate.Allowed)
         {
+            _metrics.MessageRateLimited();
             if (rate.Flooding)
             {
+                _metrics.FloodDisconnect();
                 _log.Warn($"chat flood id={session.Id} client={session.Connection.ClientAddress} user={session.User?.Name ?? "-"} action=close");
                 session.Connection.Close(CloseCode.PolicyViolation, "message flood");
                 return;
@@ -159,7 +189,8 @@ public sealed partial class ChatService : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException)
         {
             _log.Error($"chat command failed id={session.Id} type={command!.Type}", e);
-            session.SendError(ChatErrorCode.InternalError, "the server could not complete this request", command.Ref);
+            session.SendError(e is StoreUnavailableException ? ChatErrorCode.StoreUnavailable : ChatErrorCode.InternalError,
+                "the server could not complete this request", command.Ref);
         }
     }
 
@@ -175,7 +206,9 @@ public sealed partial class ChatService : IAsyncDisposable
 
         if (session.User is not { } user)
         {
-            if (command.Type is "logout" or "join" or "leave" or "send" or "history" or "typing" or "create")
+            if (command.Type is "logout" or "join" or "leave" or "send" or "history" or "typing" or "create"
+                or "edit" or "delete" or "dm" or "mute" or "unmute" or "kick" or "ban" or "unban" or "grant" or "revoke"
+                or "audit" or "stats")
                 session.SendError(ChatErrorCode.NotLoggedIn, "log in first", command.Ref);
             else
                 session.SendError(ChatErrorCode.UnknownType, $"unknown type '{command.Type}'", command.Ref);
@@ -191,8 +224,52 @@ public sealed partial class ChatService : IAsyncDisposable
             "history" => HistoryAsync(session, command),
             "typing" => Typing(session, user, command),
             "create" => CreateAsync(session, user, command),
+            "edit" => EditAsync(session, user, command),
+            "delete" => DeleteAsync(session, user, command),
+            "dm" => DirectMessageAsync(session, user, command),
+            "mute" => MuteAsync(session, user, command),
+            "unmute" => UnmuteAsync(session, user, command),
+            "kick" => KickAsync(session, user, command),
+            "ban" => BanAsync(session, user, command),
+            "unban" => UnbanAsync(session, user, command),
+            "grant" => SetRoleAsync(session, user, command, Role.Moderator),
+            "revoke" => SetRoleAsync(session, user, command, Role.Member),
+            "audit" => AuditAsync(session, user, command),
+            "stats" => StatsAsync(session, user, command),
             _ => Unknown(session, command),
         };
+    }
+
+    // ---- Who is logged in where ----
+
+    /// <summary>Indexes a connection under its user, once it is logged in (after <see cref="ChatSession.User"/> is set).</summary>
+    private void Attach(ChatSession session, ChatUser user)
+    {
+        lock (_connectionsByUser)
+        {
+            if (!_connectionsByUser.TryGetValue(user.Key, out List<ChatSession>? connections))
+                _connectionsByUser[user.Key] = connections = [];
+            connections.Add(session);
+        }
+    }
+
+    private void Detach(ChatSession session, ChatUser user)
+    {
+        lock (_connectionsByUser)
+        {
+            if (_connectionsByUser.TryGetValue(user.Key, out List<ChatSession>? connections) && connections.Remove(session) && connections.Count == 0)
+                _connectionsByUser.Remove(user.Key);
+        }
+    }
+
+    /// <summary>
+    /// A snapshot of the connections logged in as <paramref name="userKey"/>. One may have logged out since: callers
+    /// check <see cref="ChatSession.User"/> again before acting for that user.
+    /// </summary>
+    private ChatSession[] ConnectionsOf(string userKey)
+    {
+        lock (_connectionsByUser)
+            return _connectionsByUser.TryGetValue(userKey, out List<ChatSession>? connections) ? [.. connections] : [];
     }
 
     private static Task Unknown(ChatSession session, ChatCommand command)
@@ -203,8 +280,13 @@ public sealed partial class ChatService : IAsyncDisposable
 
     // ---- Rooms ----
 
+    /// <summary>The rooms this connection may see: every room, and the direct conversations of its user.</summary>
     private IEnumerable<RoomSummary> Summaries(ChatSession session) =>
-        _rooms.All.Select(r => r.Summary(_presence, session.Rooms.ContainsKey(r.Key)));
+        _rooms.All.Where(r => IsVisible(r, session.User)).Select(r => r.Summary(_presence, session.Rooms.ContainsKey(r.Key)));
+
+    /// <summary>A direct conversation exists only for its two users; every other room for everyone.</summary>
+    private static bool IsVisible(Room room, ChatUser? user) =>
+        !room.IsDirect || (user is not null && DirectRooms.IsParticipant(room.Key, user.Key));
 
     private Task ListRooms(ChatSession session, ChatCommand command)
     {
@@ -232,7 +314,7 @@ public sealed partial class ChatService : IAsyncDisposable
             session.SendError(ChatErrorCode.RoomExists, $"room '{name}' exists", command.Ref);
             return;
         }
-        if (_rooms.Count >= MaxRooms)
+        if (_rooms.PublicCount >= MaxRooms)
         {
             session.SendError(ChatErrorCode.TooManyRooms, $"this server holds at most {MaxRooms} rooms", command.Ref);
             return;
@@ -278,6 +360,8 @@ public sealed partial class ChatService : IAsyncDisposable
     private Room? FindRoom(ChatSession session, ChatCommand command)
     {
         Room? room = _rooms.Find(command.Room);
+        if (room is not null && !IsVisible(room, session.User))
+            room = null;
         if (room is null)
             session.SendError(ChatErrorCode.NoSuchRoom, $"no room '{command.Room}'", command.Ref);
         return room;
@@ -290,7 +374,7 @@ public sealed partial class ChatService : IAsyncDisposable
             return null;
         if (session.Rooms.TryGetValue(NameRules.Key(command.Room!), out Room? room))
             return room;
-        if (_rooms.Find(command.Room) is null)
+        if (_rooms.Find(command.Room) is not { } found || !IsVisible(found, session.User))
             session.SendError(ChatErrorCode.NoSuchRoom, $"no room '{command.Room}'", command.Ref);
         else
             session.SendError(ChatErrorCode.NotMember, $"join '{command.Room}' first", command.Ref);
@@ -301,7 +385,7 @@ public sealed partial class ChatService : IAsyncDisposable
 
     private async Task SendAsync(ChatSession session, ChatUser user, ChatCommand command)
     {
-        if (JoinedRoom(session, command) is not { } room || !Require(session, command, command.Text, "text"))
+        if (JoinedRoom(session, command) is not { } room || !Require(session, command, command.Text, "text") || IsMuted(session, user, command))
             return;
         string? text = TextRules.Normalize(command.Text!, _options.MaxTextLength, out string? code, out string? message);
         if (text is null)
@@ -309,6 +393,14 @@ public sealed partial class ChatService : IAsyncDisposable
             session.SendError(code!, message!, command.Ref);
             return;
         }
+        if (room.IsDirect)
+            await OpenConversationAsync(room, user, DirectRooms.OtherOf(room.Key, user.Key)!);
+        await EnqueueAsync(session, user, room, text, command);
+    }
+
+    /// <summary>Hands a checked message to the writer; the broadcast and the ack come from <see cref="OnCommitted"/>.</summary>
+    private async Task EnqueueAsync(ChatSession session, ChatUser user, Room room, string text, ChatCommand command)
+    {
         var pending = new PendingMessage(room.Name, user.Name, user.Color, text, command.Ref, user.IsGuest, session);
         try
         {
@@ -332,19 +424,24 @@ public sealed partial class ChatService : IAsyncDisposable
             var session = (ChatSession)pending.State!;
             if (pending.Result is not { } result)
             {
-                session.SendError(ChatErrorCode.InternalError, "the message could not be stored; retry with the same ref", pending.Ref);
+                session.SendError(pending.Error is StoreUnavailableException ? ChatErrorCode.StoreUnavailable : ChatErrorCode.InternalError,
+                    "the message could not be stored; retry with the same ref", pending.Ref);
                 continue;
             }
             if (result.Duplicate)
             {
                 // The same ref again: a retry (after a reconnect, say) is acknowledged with the original id; a ref
-                // reused for a different message is a client bug worth reporting rather than hiding.
-                if (NameRules.Key(result.Stored.Room) == NameRules.Key(pending.Room) && result.Stored.Text == pending.Text)
+                // reused for a different message is a client bug worth reporting rather than hiding. A message edited
+                // or deleted since no longer has the text it was sent with: the room has to do.
+                MessageRecord stored = result.Stored;
+                if (NameRules.Key(stored.Room) == NameRules.Key(pending.Room)
+                    && (stored.Text == pending.Text || stored.EditedAt is not null || stored.Deleted))
                     session.Send(ServerMessages.Ack(pending.Ref, result.Stored.Id, duplicate: true));
                 else
                     session.SendError(ChatErrorCode.RefConflict, "this ref was already used for a different message", pending.Ref);
                 continue;
             }
+            _metrics.ChatMessagesStored(1);
             _rooms.Find(result.Stored.Room)?.Publish(result.Stored);
             session.Send(ServerMessages.Ack(pending.Ref, result.Stored.Id, duplicate: false));
         }
@@ -367,7 +464,9 @@ public sealed partial class ChatService : IAsyncDisposable
         }
         limit = Math.Min(limit, HistoryPageLimit);
         // One more than asked tells whether there is more to page through.
+        long started = Stopwatch.GetTimestamp();
         IReadOnlyList<MessageRecord> page = await _store.GetMessagesAsync(room.Name, command.Before, limit + 1);
+        _metrics.StoreRead.ObserveSince(started);
         bool more = page.Count > limit;
         IReadOnlyList<MessageRecord> messages = more ? page.Skip(page.Count - limit).ToList() : page;
         session.Send(ServerMessages.History(room.Name, command.Before, messages, more, command.Ref));
@@ -375,6 +474,8 @@ public sealed partial class ChatService : IAsyncDisposable
 
     private Task Typing(ChatSession session, ChatUser user, ChatCommand command)
     {
+        if (_sanctions.FindMute(user.Name, DateTime.UtcNow) is not null)
+            return Task.CompletedTask; // a muted user's typing would be a tease: dropped like a throttled one
         if (JoinedRoom(session, command) is { } room)
             room.Typing(user, Environment.TickCount64, (long)_options.TypingInterval.TotalMilliseconds);
         return Task.CompletedTask;

@@ -27,12 +27,19 @@ public sealed class ChatSession(WebSocketConnection connection, MessageRateLimit
     /// <summary>The stored hash of this connection's session token (registered users), for logout.</summary>
     public byte[]? TokenHash { get; set; }
 
+    /// <summary>
+    /// Held while the connection's user changes (sign-out) and while another connection's action joins this one to a
+    /// room (a direct message), so that a connection that just logged out is never joined to its old user's
+    /// conversation. Taken before a room's lock, never after.
+    /// </summary>
+    public object SyncRoot { get; } = new();
+
     /// <summary>Rooms this connection joined, by key. Changed under the room's lock.</summary>
     public ConcurrentDictionary<string, Room> Rooms { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Queues one JSON message. Never blocks; false when the connection is closing or was dropped.</summary>
     public bool Send(ReadOnlySpan<byte> json) => Connection.SendText(json);
 
-    public void SendError(string code, string message, string? reference, long? retryAfterMs = null) =>
-        Send(ServerMessages.Error(code, message, reference, retryAfterMs));
+    public void SendError(string code, string message, string? reference, long? retryAfterMs = null, DateTime? until = null) =>
+        Send(ServerMessages.Error(code, message, reference, retryAfterMs, until));
 }

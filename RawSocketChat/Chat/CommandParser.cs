@@ -15,7 +15,7 @@ public sealed class CommandParser(int maxMessageBytes)
 {
     public const int MaxDepth = 8;
     public const int MaxProperties = 32;
-    /// <summary>Longest value of a short field (name, password, token, room, ref, before, color, type), in bytes as sent.</summary>
+    /// <summary>Longest value of a short field (every string but <c>text</c>), in bytes as sent.</summary>
     public const int MaxFieldBytes = 1024;
     public const int MaxRefLength = 64;
 
@@ -82,14 +82,19 @@ public sealed class CommandParser(int maxMessageBytes)
             Ref = fields.Ref,
             Before = fields.Before,
             Limit = fields.Limit,
+            To = fields.To,
+            Id = fields.Id,
+            User = fields.User,
+            Reason = fields.Reason,
+            Seconds = fields.Seconds,
         };
         return true;
     }
 
     private struct Fields
     {
-        public string? Type, Name, Password, Color, Token, Room, Text, Ref, Before;
-        public int? Limit;
+        public string? Type, Name, Password, Color, Token, Room, Text, Ref, Before, To, Id, User, Reason;
+        public int? Limit, Seconds;
     }
 
     /// <summary>Reads the properties of the top-level object; returns a failure message or null.</summary>
@@ -112,13 +117,14 @@ public sealed class CommandParser(int maxMessageBytes)
                 continue;
             }
 
-            if (name == "limit")
+            if (name is "limit" or "seconds")
             {
-                if (fields.Limit is not null)
-                    return "duplicate property 'limit'";
-                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int limit))
-                    return "'limit' must be an integer";
-                fields.Limit = limit;
+                ref int? number = ref (name == "limit" ? ref fields.Limit : ref fields.Seconds);
+                if (number is not null)
+                    return $"duplicate property '{name}'";
+                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int value32))
+                    return $"'{name}' must be an integer";
+                number = value32;
                 continue;
             }
 
@@ -144,15 +150,20 @@ public sealed class CommandParser(int maxMessageBytes)
             return Known(reader.GetString()!);
         return raw.Length switch
         {
+            2 when raw.SequenceEqual("to"u8) => "to",
+            2 when raw.SequenceEqual("id"u8) => "id",
             3 when raw.SequenceEqual("ref"u8) => "ref",
             4 when raw.SequenceEqual("type"u8) => "type",
             4 when raw.SequenceEqual("name"u8) => "name",
             4 when raw.SequenceEqual("room"u8) => "room",
             4 when raw.SequenceEqual("text"u8) => "text",
+            4 when raw.SequenceEqual("user"u8) => "user",
             5 when raw.SequenceEqual("color"u8) => "color",
             5 when raw.SequenceEqual("token"u8) => "token",
             5 when raw.SequenceEqual("limit"u8) => "limit",
             6 when raw.SequenceEqual("before"u8) => "before",
+            6 when raw.SequenceEqual("reason"u8) => "reason",
+            7 when raw.SequenceEqual("seconds"u8) => "seconds",
             8 when raw.SequenceEqual("password"u8) => "password",
             _ => null,
         };
@@ -160,7 +171,8 @@ public sealed class CommandParser(int maxMessageBytes)
 
     private static string? Known(string name) => name switch
     {
-        "ref" or "type" or "name" or "room" or "text" or "color" or "token" or "limit" or "before" or "password" => name,
+        "ref" or "type" or "name" or "room" or "text" or "color" or "token" or "limit" or "before" or "password"
+            or "to" or "id" or "user" or "reason" or "seconds" => name,
         _ => null,
     };
 
@@ -176,6 +188,10 @@ public sealed class CommandParser(int maxMessageBytes)
             case "room": return ref fields.Room;
             case "text": return ref fields.Text;
             case "ref": return ref fields.Ref;
+            case "to": return ref fields.To;
+            case "id": return ref fields.Id;
+            case "user": return ref fields.User;
+            case "reason": return ref fields.Reason;
             default: return ref fields.Before;
         }
     }

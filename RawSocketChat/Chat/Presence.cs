@@ -37,6 +37,21 @@ public sealed class Presence
             return _entries.TryGetValue(key, out Entry? e) && e.Connections > 0;
     }
 
+    /// <summary>The user online with this name key, or null.</summary>
+    public ChatUser? Find(string key)
+    {
+        lock (_lock)
+            return _entries.TryGetValue(key, out Entry? e) && e.Connections > 0 ? e.User : null;
+    }
+
+    /// <summary>Replaces the entry of an online user (a new role).</summary>
+    public void Update(ChatUser user)
+    {
+        lock (_lock)
+            if (_entries.TryGetValue(user.Key, out Entry? e) && e.User is not null)
+                e.User = user;
+    }
+
     /// <summary>Whether the name is online or being registered.</summary>
     public bool IsInUse(string key)
     {

@@ -30,6 +30,7 @@ public sealed class Room
     {
         Name = name;
         Key = NameRules.Key(name);
+        IsDirect = DirectRooms.IsDirect(name);
         _historyOnJoin = historyOnJoin;
         foreach (ChatUser member in members)
             _members[member.Key] = member;
@@ -38,6 +39,15 @@ public sealed class Room
 
     public string Name { get; }
     public string Key { get; }
+
+    /// <summary>A direct conversation of two users (<see cref="DirectRooms"/>), not a public room.</summary>
+    public bool IsDirect { get; }
+
+    /// <summary>
+    /// Held while a message of this room is edited or deleted, from the store write to the broadcast, so the store
+    /// and the recent-history cache see the changes of one message in the same order.
+    /// </summary>
+    public SemaphoreSlim Mutations { get; } = new(1, 1);
 
     public int MemberCount
     {
@@ -178,6 +188,95 @@ public sealed class Room
                 _recent.RemoveRange(0, _recent.Count - _historyOnJoin);
             foreach (ChatSession session in _subscribers)
                 session.Send(json);
+        }
+    }
+
+    /// <summary>
+    /// Makes a user a member without a connection joining (the recipient of a first direct message). The others get a
+    /// <c>joined</c> presence event. False when the user was a member already.
+    /// </summary>
+    public bool AddMember(ChatUser user)
+    {
+        lock (_lock)
+        {
+            if (!_members.TryAdd(user.Key, user))
+                return false;
+            SendToOthersLocked(ServerMessages.Presence(Name, user, "joined"), user.Key);
+            return true;
+        }
+    }
+
+    /// <summary>Replaces a member's entry (a new role), when the user is a member.</summary>
+    public void UpdateMember(ChatUser user)
+    {
+        lock (_lock)
+            if (_members.ContainsKey(user.Key))
+                _members[user.Key] = user;
+    }
+
+    /// <summary>
+    /// Removes a member by a moderator's decision: every subscriber, the kicked user's connections included, gets
+    /// <c>kicked</c>, then those connections are unsubscribed. Returns the member removed, or null when
+    /// <paramref name="userKey"/> was not a member.
+    /// </summary>
+    public ChatUser? Kick(string userKey, string by, string? reason)
+    {
+        lock (_lock)
+        {
+            if (!_members.Remove(userKey, out ChatUser? user))
+                return null;
+            _lastTyping.Remove(userKey);
+            ReadOnlySpan<byte> kicked = ServerMessages.Kicked(Name, user.Name, by, reason);
+            foreach (ChatSession session in _subscribers)
+                session.Send(kicked);
+            foreach (ChatSession session in _subscribers.Where(s => s.User?.Key == userKey).ToList())
+            {
+                _subscribers.Remove(session);
+                session.Rooms.TryRemove(Key, out _);
+            }
+            return user;
+        }
+    }
+
+    /// <summary>
+    /// A message of this room was edited: the cached copy (if it is among the recent ones) takes the new text, and
+    /// every subscriber gets <c>edited</c> — in one critical section, so a join sees either the new text in its
+    /// history or the event after it.
+    /// </summary>
+    public void ApplyEdit(MessageRecord edited)
+    {
+        byte[] json = ServerMessages.Message(edited);
+        lock (_lock)
+        {
+            ReplaceRecentLocked(edited.Id, json);
+            ReadOnlySpan<byte> update = ServerMessages.Edited(edited);
+            foreach (ChatSession session in _subscribers)
+                session.Send(update);
+        }
+    }
+
+    /// <summary>A message of this room was deleted: the cached copy becomes a tombstone, every subscriber gets <c>deleted</c>.</summary>
+    public void ApplyDelete(MessageRecord deleted, string by)
+    {
+        byte[] json = ServerMessages.Message(deleted);
+        lock (_lock)
+        {
+            ReplaceRecentLocked(deleted.Id, json);
+            ReadOnlySpan<byte> update = ServerMessages.Deleted(deleted, by);
+            foreach (ChatSession session in _subscribers)
+                session.Send(update);
+        }
+    }
+
+    private void ReplaceRecentLocked(string id, byte[] json)
+    {
+        for (int i = _recent.Count - 1; i >= 0; i--)
+        {
+            if (_recent[i].Id == id)
+            {
+                _recent[i] = (id, json);
+                return;
+            }
         }
     }
 

@@ -70,16 +70,47 @@ public static class ServerMessages
         return End(writer).ToArray();
     }
 
+    /// <summary>
+    /// The fields of a message: an edited one carries <c>editedAt</c>; a deleted one is a tombstone with an empty
+    /// text and <c>"deleted":true</c> (the store no longer has the text anyway).
+    /// </summary>
     private static void WriteMessageFields(Utf8JsonWriter writer, MessageRecord message)
     {
         writer.WriteString("room"u8, message.Room);
         writer.WriteString("id"u8, message.Id);
         writer.WriteString("user"u8, message.User);
         writer.WriteString("color"u8, message.Color);
-        writer.WriteString("text"u8, message.Text);
+        writer.WriteString("text"u8, message.Deleted ? "" : message.Text);
         writer.WriteString("ts"u8, FormatTimestamp(message.Timestamp));
         if (message.Guest)
             writer.WriteBoolean("guest"u8, true);
+        if (message.Deleted)
+            writer.WriteBoolean("deleted"u8, true);
+        else if (message.EditedAt is { } edited)
+            writer.WriteString("editedAt"u8, FormatTimestamp(edited));
+    }
+
+    /// <summary><c>edited</c>: the new text of a message, to everyone in its room.</summary>
+    public static ReadOnlySpan<byte> Edited(MessageRecord message)
+    {
+        Utf8JsonWriter writer = Begin("edited");
+        writer.WriteString("room"u8, message.Room);
+        writer.WriteString("id"u8, message.Id);
+        writer.WriteString("user"u8, message.User);
+        writer.WriteString("text"u8, message.Text);
+        writer.WriteString("editedAt"u8, FormatTimestamp(message.EditedAt ?? message.Timestamp));
+        return End(writer);
+    }
+
+    /// <summary><c>deleted</c>: a message is gone, to everyone in its room. <c>user</c> wrote it, <c>by</c> deleted it.</summary>
+    public static ReadOnlySpan<byte> Deleted(MessageRecord message, string by)
+    {
+        Utf8JsonWriter writer = Begin("deleted");
+        writer.WriteString("room"u8, message.Room);
+        writer.WriteString("id"u8, message.Id);
+        writer.WriteString("user"u8, message.User);
+        writer.WriteString("by"u8, by);
+        return End(writer);
     }
 
     public static ReadOnlySpan<byte> Ack(string? reference, string id, bool duplicate)
@@ -93,13 +124,15 @@ public static class ServerMessages
         return End(writer);
     }
 
-    public static ReadOnlySpan<byte> Error(string code, string message, string? reference, long? retryAfterMs = null)
+    public static ReadOnlySpan<byte> Error(string code, string message, string? reference, long? retryAfterMs = null, DateTime? until = null)
     {
         Utf8JsonWriter writer = Begin("error");
         writer.WriteString("code"u8, code);
         writer.WriteString("message"u8, message);
         if (reference is not null)
             writer.WriteString("ref"u8, reference);
+        if (until is { } end)
+            writer.WriteString("until"u8, FormatTimestamp(end));
         if (retryAfterMs is { } retry)
             writer.WriteNumber("retryAfterMs"u8, retry);
         return End(writer);
@@ -244,6 +277,162 @@ public static class ServerMessages
         writer.WriteString("user"u8, user.Name);
         writer.WriteString("color"u8, user.Color);
         return End(writer);
+    }
+
+    // ---- Moderation ----
+
+    /// <summary><c>moderated</c>: the reply to a moderation command, which is the entry it wrote to the audit log.</summary>
+    public static ReadOnlySpan<byte> Moderated(ModerationRecord entry, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("moderated");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        WriteAuditFields(writer, entry);
+        return End(writer);
+    }
+
+    /// <summary><c>muted</c>, to the muted user's connections.</summary>
+    public static ReadOnlySpan<byte> Muted(DateTime until, string by, string? reason)
+    {
+        Utf8JsonWriter writer = Begin("muted");
+        writer.WriteString("until"u8, FormatTimestamp(until));
+        writer.WriteString("by"u8, by);
+        if (reason is not null)
+            writer.WriteString("reason"u8, reason);
+        return End(writer);
+    }
+
+    /// <summary><c>unmuted</c>, to the user's connections.</summary>
+    public static ReadOnlySpan<byte> Unmuted(string by)
+    {
+        Utf8JsonWriter writer = Begin("unmuted");
+        writer.WriteString("by"u8, by);
+        return End(writer);
+    }
+
+    /// <summary><c>kicked</c>, to every connection in the room, the kicked user's included.</summary>
+    public static ReadOnlySpan<byte> Kicked(string room, string user, string by, string? reason)
+    {
+        Utf8JsonWriter writer = Begin("kicked");
+        writer.WriteString("room"u8, room);
+        writer.WriteString("user"u8, user);
+        writer.WriteString("by"u8, by);
+        if (reason is not null)
+            writer.WriteString("reason"u8, reason);
+        return End(writer);
+    }
+
+    /// <summary><c>role</c>: the user's role changed (grant, revoke), to that user's connections.</summary>
+    public static ReadOnlySpan<byte> RoleChanged(string user, Role role, string by)
+    {
+        Utf8JsonWriter writer = Begin("role");
+        writer.WriteString("user"u8, user);
+        writer.WriteString("role"u8, role.ToWire());
+        writer.WriteString("by"u8, by);
+        return End(writer);
+    }
+
+    /// <summary><c>audit</c>: a page of the moderation log, oldest first.</summary>
+    public static ReadOnlySpan<byte> Audit(string? before, IReadOnlyList<ModerationRecord> entries, bool more, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("audit");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        if (before is not null)
+            writer.WriteString("before"u8, before);
+        writer.WriteStartArray("entries"u8);
+        foreach (ModerationRecord entry in entries)
+        {
+            writer.WriteStartObject();
+            WriteAuditFields(writer, entry);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteBoolean("more"u8, more);
+        return End(writer);
+    }
+
+    private static void WriteAuditFields(Utf8JsonWriter writer, ModerationRecord entry)
+    {
+        writer.WriteString("id"u8, entry.Id);
+        writer.WriteString("ts"u8, FormatTimestamp(entry.Timestamp));
+        writer.WriteString("action"u8, entry.Action);
+        writer.WriteString("by"u8, entry.Actor);
+        writer.WriteString("user"u8, entry.Target);
+        if (entry.Room is not null)
+            writer.WriteString("room"u8, entry.Room);
+        if (entry.MessageId is not null)
+            writer.WriteString("message"u8, entry.MessageId);
+        if (entry.ExpiresAt is { } until)
+            writer.WriteString("until"u8, FormatTimestamp(until));
+        if (entry.Reason is not null)
+            writer.WriteString("reason"u8, entry.Reason);
+    }
+
+    // ---- Analytics ----
+
+    /// <summary><c>stats</c>, the reply to an admin's stats request.</summary>
+    public static ReadOnlySpan<byte> Stats(ChatStats stats, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("stats");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        WriteStatsFields(writer, stats);
+        return End(writer);
+    }
+
+    /// <summary>The body of <c>GET /api/stats</c>: the fields of <see cref="Stats"/> without type and ref.</summary>
+    public static byte[] StatsDocument(ChatStats stats)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using var writer = new Utf8JsonWriter(buffer, WriterOptions);
+        writer.WriteStartObject();
+        WriteStatsFields(writer, stats);
+        writer.WriteEndObject();
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteStatsFields(Utf8JsonWriter writer, ChatStats stats)
+    {
+        writer.WriteString("at"u8, FormatTimestamp(stats.At));
+        writer.WriteStartObject("users"u8);
+        writer.WriteNumber("registered"u8, stats.RegisteredUsers);
+        writer.WriteNumber("online"u8, stats.OnlineUsers);
+        writer.WriteEndObject();
+        writer.WriteStartObject("messages"u8);
+        writer.WriteNumber("total"u8, stats.TotalMessages);
+        writer.WriteNumber("direct"u8, stats.DirectMessages);
+        writer.WriteEndObject();
+        writer.WriteStartArray("rooms"u8);
+        foreach (RoomMessageCount room in stats.Rooms)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("room"u8, room.Room);
+            writer.WriteNumber("messages"u8, room.Messages);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteStartArray("topPosters"u8);
+        foreach (UserMessageCount user in stats.TopPosters)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("user"u8, user.User);
+            if (user.Guest)
+                writer.WriteBoolean("guest"u8, true);
+            writer.WriteNumber("messages"u8, user.Messages);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteStartArray("perHour"u8);
+        foreach (HourMessageCount hour in stats.PerHour)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("hour"u8, FormatTimestamp(hour.Hour));
+            writer.WriteNumber("messages"u8, hour.Messages);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
     }
 
     // ---- Helpers ----

@@ -1,6 +1,8 @@
 using RawSocketChat.Chat;
 using RawSocketChat.Endpoints;
+using RawSocketChat.Monitoring;
 using RawSocketChat.Storage;
+using RawSocketChat.Storage.Mongo;
 using RawSocketChat.Transport;
 
 namespace RawSocketChat.Hosting;
@@ -26,23 +28,29 @@ public sealed class App : IAsyncDisposable
     public Server Server => _server;
     public ChatService Chat => _chat;
     public IChatStore Store => _store;
+    public ServerMetrics Metrics => _chat.Metrics;
 
     public static async Task<App> StartAsync(ServerOptions options, Log log)
     {
         // ":memory:" is a throwaway store (benchmarks, demos): nothing survives a stop.
         bool inMemory = options.Data == ":memory:";
-        IChatStore store = inMemory ? SqliteChatStore.OpenInMemory() : SqliteChatStore.OpenFile(options.Data);
-        log.Info(inMemory ? "store sqlite in-memory (nothing is kept)" : $"store sqlite file={Path.GetFullPath(options.Data)}");
+        IChatStore store = options.Mongo.Length > 0 ? await OpenMongoAsync(options, log)
+            : inMemory ? SqliteChatStore.OpenInMemory() : SqliteChatStore.OpenFile(options.Data);
+        if (options.Mongo.Length == 0)
+            log.Info(inMemory ? "store sqlite in-memory (nothing is kept)" : $"store sqlite file={Path.GetFullPath(options.Data)}");
         ChatService? chat = null;
         try
         {
-            chat = await ChatService.StartAsync(options, store, log);
+            var metrics = new ServerMetrics();
+            chat = await ChatService.StartAsync(options, store, log, metrics);
             var router = new Router()
                 .MapGet("/", new StaticPage(options.ClientHtml, "text/html; charset=utf-8").Handle)
+                .MapGetAsync("/api/stats", new StatsApi(chat).HandleAsync)
+                .MapGet("/metrics", new MetricsPage(metrics).Handle)
                 .MapWebSocket("/echo", new EchoEndpoint())
                 .MapWebSocket("/chat", new ChatEndpoint(chat));
 
-            var server = new Server(options, router, log);
+            var server = new Server(options, router, log, metrics);
             server.Start();
             return new App(server, chat, store);
         }
@@ -52,6 +60,20 @@ public sealed class App : IAsyncDisposable
             await store.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>--mongo replaces the embedded store; start-up fails, naming the server but not its password, when it is unreachable.</summary>
+    private static async Task<IChatStore> OpenMongoAsync(ServerOptions options, Log log)
+    {
+        var mongo = new MongoStoreOptions
+        {
+            ConnectionString = options.Mongo,
+            WriteConcern = MongoStoreOptions.ParseWriteConcern(options.MongoWriteConcern),
+            Timeout = options.MongoTimeout,
+        };
+        MongoChatStore store = await MongoChatStore.OpenAsync(mongo);
+        log.Info($"store mongodb {MongoStoreOptions.Redact(options.Mongo)} database={mongo.DatabaseName} writeConcern={options.MongoWriteConcern} journal=true");
+        return store;
     }
 
     /// <summary>Graceful stop: connections get Close 1001 and are waited for (bounded), then storage is flushed.</summary>

@@ -56,6 +56,11 @@ public sealed class ServerOptions
     public string TlsCert { get; set; } = "";
     public string TlsKey { get; set; } = "";
 
+    // MongoDB store (instead of the embedded SQLite one when --mongo is set)
+    public string Mongo { get; set; } = "";
+    public string MongoWriteConcern { get; set; } = "majority";
+    public TimeSpan MongoTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>True when <c>--tls-cert</c> and <c>--tls-key</c> are given: the port speaks https:// and wss://.</summary>
     public bool TlsEnabled => TlsCert.Length > 0;
 
@@ -93,6 +98,9 @@ public sealed class ServerOptions
         new("deflate-context-takeover", "Keep each connection's compression window between messages (better ratio, ~300 KiB per connection); off saves the memory", o => OnOff(o.DeflateContextTakeover), (o, v) => o.DeflateContextTakeover = ParseOnOff(v)),
         new("tls-cert", "PEM certificate (leaf first, then intermediates): serve https:// and wss://; reloaded on SIGHUP", o => o.TlsCert, (o, v) => o.TlsCert = v),
         new("tls-key", "PEM private key (unencrypted) of --tls-cert", o => o.TlsKey, (o, v) => o.TlsKey = v),
+        new("mongo", "MongoDB connection string (mongodb://host:27017/rawsocketchat): store in MongoDB instead of --data", o => o.Mongo, (o, v) => { if (v.Length > 0) _ = Storage.Mongo.MongoStoreOptions.ParseConnectionString(v); o.Mongo = v; }),
+        new("mongo-write-concern", "Acknowledgement MongoDB writes wait for: majority or a member count (always journaled)", o => o.MongoWriteConcern, (o, v) => { _ = Storage.Mongo.MongoStoreOptions.ParseWriteConcern(v); o.MongoWriteConcern = v.Trim(); }),
+        new("mongo-timeout", "How long start-up and each MongoDB operation wait for a reachable server before failing", o => Dur(o.MongoTimeout), (o, v) => o.MongoTimeout = ParseDuration(v)),
     ];
 
     public sealed record Option(string Name, string Help, Func<ServerOptions, string> Default, Action<ServerOptions, string> Set)

@@ -10,7 +10,8 @@ namespace RawSocketChat.Storage;
 /// <item>User and room names are unique ignoring case (ASCII letters only, by the name rules); every lookup by
 /// name ignores case, and records keep the spelling they were created with.</item>
 /// <item>Times are UTC with millisecond precision (finer parts are dropped).</item>
-/// <item>Message ids are assigned by the caller (<see cref="MessageIdGenerator"/>); the store orders by id.</item>
+/// <item>Message ids and moderation-log ids are assigned by the caller (<see cref="MessageIdGenerator"/>); the store
+/// orders by id.</item>
 /// <item>A method returns only after its change is durable.</item>
 /// <item>Methods are safe to call concurrently.</item>
 /// </list>
@@ -77,4 +78,74 @@ public interface IChatStore : IAsyncDisposable
 
     /// <summary>The greatest message id stored, to seed the id generator after a restart.</summary>
     Task<string?> GetLatestMessageIdAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The message with this id, deleted or not; null when there is none.</summary>
+    Task<MessageRecord?> FindMessageAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Replaces the text of a message that is not deleted and sets its <see cref="MessageRecord.EditedAt"/>. Returns
+    /// the message as it is now stored, or null when there is no such message or it was deleted. Everything else
+    /// (id, room, user, timestamp, ref) stays.
+    /// </summary>
+    Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes a message: its text is removed for good (stored as empty) and <see cref="MessageRecord.DeletedAt"/> is
+    /// set; the message stays in place, so history pages and idempotent refs are unchanged. Returns the message as it
+    /// is now stored, or null when there is no such message or it was already deleted.
+    /// </summary>
+    Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, CancellationToken cancellationToken = default);
+
+    // ---- Moderation ----
+
+    /// <summary>Bans a name, replacing any ban it had (names ignore case; the name need not be registered).</summary>
+    Task SetBanAsync(BanRecord ban, CancellationToken cancellationToken = default);
+
+    /// <summary>Lifts the ban of a name; false when it had none (an expired ban counts as none).</summary>
+    Task<bool> RemoveBanAsync(string name, DateTime now, CancellationToken cancellationToken = default);
+
+    /// <summary>The bans still in force at <paramref name="now"/> (no expiry, or expiring after it), by name.</summary>
+    Task<IReadOnlyList<BanRecord>> ListBansAsync(DateTime now, CancellationToken cancellationToken = default);
+
+    /// <summary>Mutes a name, replacing any mute it had.</summary>
+    Task SetMuteAsync(MuteRecord mute, CancellationToken cancellationToken = default);
+
+    /// <summary>Lifts the mute of a name; false when it had none (an expired mute counts as none).</summary>
+    Task<bool> RemoveMuteAsync(string name, DateTime now, CancellationToken cancellationToken = default);
+
+    /// <summary>The mutes still in force at <paramref name="now"/> (expiring after it), by name.</summary>
+    Task<IReadOnlyList<MuteRecord>> ListMutesAsync(DateTime now, CancellationToken cancellationToken = default);
+
+    /// <summary>Appends an entry to the moderation log. Ids are assigned by the caller and unique.</summary>
+    Task AppendModerationAsync(ModerationRecord entry, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> log entries with ids below <paramref name="beforeId"/> (or the latest ones when it
+    /// is null): the newest such entries, returned oldest first — the paging of <see cref="GetMessagesAsync"/>.
+    /// </summary>
+    Task<IReadOnlyList<ModerationRecord>> GetModerationLogAsync(string? beforeId, int limit, CancellationToken cancellationToken = default);
+
+    // ---- Statistics (aggregates over what is stored, computed when asked) ----
+
+    /// <summary>How many registered users there are.</summary>
+    Task<long> CountUsersAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Messages per room (deleted ones included), for every room that has messages — rooms are grouped ignoring case —
+    /// most messages first, then by room name (lower case, ordinal).
+    /// </summary>
+    Task<IReadOnlyList<RoomMessageCount>> CountMessagesPerRoomAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The <paramref name="limit"/> posters with the most messages (deleted ones included), grouped by user name
+    /// ignoring case and by the guest flag: most messages first, then by name (lower case, ordinal), registered before
+    /// guest.
+    /// </summary>
+    Task<IReadOnlyList<UserMessageCount>> CountMessagesPerUserAsync(int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Messages with <paramref name="from"/> &lt;= timestamp &lt; <paramref name="to"/>, counted per UTC hour (the hour
+    /// a message's timestamp falls in). Only hours with messages are returned, oldest first.
+    /// </summary>
+    Task<IReadOnlyList<HourMessageCount>> CountMessagesPerHourAsync(DateTime from, DateTime to, CancellationToken cancellationToken = default);
 }

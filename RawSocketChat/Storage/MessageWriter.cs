@@ -59,13 +59,16 @@ public sealed class MessageWriter : IAsyncDisposable
     private readonly Action<IReadOnlyList<PendingMessage>>? _onCommitted;
     private readonly Action<Exception>? _onError;
     private readonly Func<DateTime> _clock;
+    private readonly Action<long>? _onAppendTime;
     private readonly int _maxBatch;
     private readonly Channel<PendingMessage> _queue;
     private readonly Task _loop;
     private long _batches, _stored;
 
+    /// <param name="onAppendTime">Told how long each batch took to store, in <see cref="System.Diagnostics.Stopwatch"/> ticks (metrics).</param>
     public MessageWriter(IChatStore store, MessageIdGenerator ids, Action<IReadOnlyList<PendingMessage>>? onCommitted = null,
-        Action<Exception>? onError = null, int maxBatch = 512, int capacity = 16_384, Func<DateTime>? clock = null)
+        Action<Exception>? onError = null, int maxBatch = 512, int capacity = 16_384, Func<DateTime>? clock = null,
+        Action<long>? onAppendTime = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         _store = store;
@@ -73,6 +76,7 @@ public sealed class MessageWriter : IAsyncDisposable
         _onCommitted = onCommitted;
         _onError = onError;
         _clock = clock ?? (() => DateTime.UtcNow);
+        _onAppendTime = onAppendTime;
         _maxBatch = maxBatch;
         // Bounded: when the disk cannot keep up, EnqueueAsync waits, which stops the sender's socket loop from
         // reading — backpressure instead of an unbounded queue in memory.
@@ -116,9 +120,11 @@ public sealed class MessageWriter : IAsyncDisposable
             }
 
             IReadOnlyList<AppendResult> results;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 results = await _store.AppendMessagesAsync(records);
+                _onAppendTime?.Invoke(System.Diagnostics.Stopwatch.GetTimestamp() - started);
             }
             catch (Exception e)
             {

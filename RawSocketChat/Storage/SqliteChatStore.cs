@@ -328,7 +328,7 @@ public sealed class SqliteChatStore : IChatStore
                 ts.Value = ToMs(m.Timestamp);
                 reference.Value = (object?)m.Ref ?? DBNull.Value;
                 insert.ExecuteNonQuery();
-                results[i] = new AppendResult(m with { Timestamp = Truncate(m.Timestamp) }, Duplicate: false);
+                results[i] = new AppendResult(m with { Timestamp = Truncate(m.Timestamp), EditedAt = null, DeletedAt = null }, Duplicate: false);
             }
             transaction.Commit();
             return results;
@@ -365,6 +365,182 @@ public sealed class SqliteChatStore : IChatStore
             return command.ExecuteScalar() as string;
         }));
 
+    public Task<MessageRecord?> FindMessageAsync(string id, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Read(connection => FindMessage(connection, null, id)));
+
+    public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteTransaction transaction = connection.BeginTransaction();
+            using SqliteCommand command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "UPDATE messages SET text = $text, edited_at = $at WHERE id = $id AND deleted_at IS NULL";
+            command.Parameters.AddWithValue("$text", text);
+            command.Parameters.AddWithValue("$at", ToMs(editedAt));
+            command.Parameters.AddWithValue("$id", id);
+            MessageRecord? edited = command.ExecuteNonQuery() == 1 ? FindMessage(connection, transaction, id) : null;
+            transaction.Commit();
+            return edited;
+        }));
+
+    public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteTransaction transaction = connection.BeginTransaction();
+            using SqliteCommand command = connection.CreateCommand();
+            command.Transaction = transaction;
+            // The text goes for good: a tombstone keeps the id (and the ref, for idempotent retries), not the words.
+            command.CommandText = "UPDATE messages SET text = '', deleted_at = $at WHERE id = $id AND deleted_at IS NULL";
+            command.Parameters.AddWithValue("$at", ToMs(deletedAt));
+            command.Parameters.AddWithValue("$id", id);
+            MessageRecord? deleted = command.ExecuteNonQuery() == 1 ? FindMessage(connection, transaction, id) : null;
+            transaction.Commit();
+            return deleted;
+        }));
+
+    // ---- Moderation ----
+
+    public Task SetBanAsync(BanRecord ban, CancellationToken cancellationToken = default)
+    {
+        Write(connection => Upsert(connection, "bans", ban.Name, ban.By, ban.Reason, ban.CreatedAt, ban.ExpiresAt));
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> RemoveBanAsync(string name, DateTime now, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection => Remove(connection, "bans", name, now)));
+
+    public Task<IReadOnlyList<BanRecord>> ListBansAsync(DateTime now, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<BanRecord>>(Read(connection => ListActive(connection, "bans", now,
+            r => new BanRecord(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), FromMs(r.GetInt64(3)),
+                r.IsDBNull(4) ? null : FromMs(r.GetInt64(4))))));
+
+    public Task SetMuteAsync(MuteRecord mute, CancellationToken cancellationToken = default)
+    {
+        Write(connection => Upsert(connection, "mutes", mute.Name, mute.By, mute.Reason, mute.CreatedAt, mute.ExpiresAt));
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> RemoveMuteAsync(string name, DateTime now, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection => Remove(connection, "mutes", name, now)));
+
+    public Task<IReadOnlyList<MuteRecord>> ListMutesAsync(DateTime now, CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyList<MuteRecord>>(Read(connection => ListActive(connection, "mutes", now,
+            r => new MuteRecord(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), FromMs(r.GetInt64(3)), FromMs(r.GetInt64(4))))));
+
+    public Task AppendModerationAsync(ModerationRecord entry, CancellationToken cancellationToken = default)
+    {
+        Write(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO moderation_log(id, ts, action, actor, target, room, message_id, expires_at, reason)
+                VALUES ($id, $ts, $action, $actor, $target, $room, $message, $expires, $reason)
+                """;
+            command.Parameters.AddWithValue("$id", entry.Id);
+            command.Parameters.AddWithValue("$ts", ToMs(entry.Timestamp));
+            command.Parameters.AddWithValue("$action", entry.Action);
+            command.Parameters.AddWithValue("$actor", entry.Actor);
+            command.Parameters.AddWithValue("$target", entry.Target);
+            command.Parameters.AddWithValue("$room", (object?)entry.Room ?? DBNull.Value);
+            command.Parameters.AddWithValue("$message", (object?)entry.MessageId ?? DBNull.Value);
+            command.Parameters.AddWithValue("$expires", entry.ExpiresAt is { } expires ? ToMs(expires) : DBNull.Value);
+            command.Parameters.AddWithValue("$reason", (object?)entry.Reason ?? DBNull.Value);
+            return command.ExecuteNonQuery();
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<ModerationRecord>> GetModerationLogAsync(string? beforeId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return Task.FromResult(Read<IReadOnlyList<ModerationRecord>>(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            const string columns = "id, ts, action, actor, target, room, message_id, expires_at, reason";
+            command.CommandText = beforeId is null
+                ? $"SELECT {columns} FROM moderation_log ORDER BY id DESC LIMIT $limit"
+                : $"SELECT {columns} FROM moderation_log WHERE id < $before ORDER BY id DESC LIMIT $limit";
+            command.Parameters.AddWithValue("$limit", limit);
+            if (beforeId is not null)
+                command.Parameters.AddWithValue("$before", beforeId);
+            using SqliteDataReader reader = command.ExecuteReader();
+            var page = new List<ModerationRecord>(Math.Min(limit, 256));
+            while (reader.Read())
+                page.Add(new ModerationRecord(
+                    Id: reader.GetString(0),
+                    Timestamp: FromMs(reader.GetInt64(1)),
+                    Action: reader.GetString(2),
+                    Actor: reader.GetString(3),
+                    Target: reader.GetString(4),
+                    Room: reader.IsDBNull(5) ? null : reader.GetString(5),
+                    MessageId: reader.IsDBNull(6) ? null : reader.GetString(6),
+                    ExpiresAt: reader.IsDBNull(7) ? null : FromMs(reader.GetInt64(7)),
+                    Reason: reader.IsDBNull(8) ? null : reader.GetString(8)));
+            page.Reverse();
+            return page;
+        }));
+    }
+
+    // ---- Statistics ----
+
+    public Task<long> CountUsersAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(Read(connection => Scalar<long>(connection, "SELECT COUNT(*) FROM users")));
+
+    public Task<IReadOnlyList<RoomMessageCount>> CountMessagesPerRoomAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(Read<IReadOnlyList<RoomMessageCount>>(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            // Counted on the messages_by_room index alone; then one row per room is read, for the name's spelling.
+            command.CommandText = """
+                SELECT (SELECT room FROM messages WHERE room_key = g.room_key LIMIT 1), g.n
+                FROM (SELECT room_key, COUNT(*) AS n FROM messages GROUP BY room_key) AS g
+                ORDER BY g.n DESC, g.room_key
+                """;
+            using SqliteDataReader reader = command.ExecuteReader();
+            var counts = new List<RoomMessageCount>();
+            while (reader.Read())
+                counts.Add(new RoomMessageCount(reader.GetString(0), reader.GetInt64(1)));
+            return counts;
+        }));
+
+    public Task<IReadOnlyList<UserMessageCount>> CountMessagesPerUserAsync(int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return Task.FromResult(Read<IReadOnlyList<UserMessageCount>>(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT MIN(user_name), guest, COUNT(*) AS n FROM messages
+                GROUP BY user_key, guest ORDER BY n DESC, user_key, guest LIMIT $limit
+                """;
+            command.Parameters.AddWithValue("$limit", limit);
+            using SqliteDataReader reader = command.ExecuteReader();
+            var counts = new List<UserMessageCount>();
+            while (reader.Read())
+                counts.Add(new UserMessageCount(reader.GetString(0), reader.GetInt64(1) != 0, reader.GetInt64(2)));
+            return counts;
+        }));
+    }
+
+    public Task<IReadOnlyList<HourMessageCount>> CountMessagesPerHourAsync(DateTime from, DateTime to, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Read<IReadOnlyList<HourMessageCount>>(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            // ts is Unix milliseconds, so integer division by an hour's milliseconds is the UTC hour.
+            command.CommandText = """
+                SELECT ts / 3600000 AS hour, COUNT(*) FROM messages
+                WHERE ts >= $from AND ts < $to
+                GROUP BY hour ORDER BY hour
+                """;
+            command.Parameters.AddWithValue("$from", ToMs(from));
+            command.Parameters.AddWithValue("$to", ToMs(to));
+            using SqliteDataReader reader = command.ExecuteReader();
+            var counts = new List<HourMessageCount>();
+            while (reader.Read())
+                counts.Add(new HourMessageCount(FromMs(reader.GetInt64(0) * 3_600_000), reader.GetInt64(1)));
+            return counts;
+        }));
+
     public ValueTask DisposeAsync()
     {
         lock (_writeLock)
@@ -387,7 +563,7 @@ public sealed class SqliteChatStore : IChatStore
 
     // ---- Plumbing ----
 
-    private const string MessageColumns = "id, room, user_name, color, text, ts, ref, guest";
+    private const string MessageColumns = "id, room, user_name, color, text, ts, ref, guest, edited_at, deleted_at";
 
     private static MessageRecord ReadMessage(SqliteDataReader reader) => new(
         Id: reader.GetString(0),
@@ -397,7 +573,65 @@ public sealed class SqliteChatStore : IChatStore
         Text: reader.GetString(4),
         Timestamp: FromMs(reader.GetInt64(5)),
         Ref: reader.IsDBNull(6) ? null : reader.GetString(6),
-        Guest: reader.GetInt64(7) != 0);
+        Guest: reader.GetInt64(7) != 0,
+        EditedAt: reader.IsDBNull(8) ? null : FromMs(reader.GetInt64(8)),
+        DeletedAt: reader.IsDBNull(9) ? null : FromMs(reader.GetInt64(9)));
+
+    private static MessageRecord? FindMessage(SqliteConnection connection, SqliteTransaction? transaction, string id)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT {MessageColumns} FROM messages WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        using SqliteDataReader reader = command.ExecuteReader();
+        return reader.Read() ? ReadMessage(reader) : null;
+    }
+
+    // Bans and mutes have the same shape; the table names are constants of this class, never input.
+
+    private static int Upsert(SqliteConnection connection, string table, string name, string by, string? reason, DateTime createdAt, DateTime? expiresAt)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = $"""
+            INSERT INTO {table}(name_key, name, by_name, reason, created_at, expires_at)
+            VALUES ($key, $name, $by, $reason, $created, $expires)
+            ON CONFLICT(name_key) DO UPDATE SET name = excluded.name, by_name = excluded.by_name, reason = excluded.reason,
+                created_at = excluded.created_at, expires_at = excluded.expires_at
+            """;
+        command.Parameters.AddWithValue("$key", Key(name));
+        command.Parameters.AddWithValue("$name", name);
+        command.Parameters.AddWithValue("$by", by);
+        command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
+        command.Parameters.AddWithValue("$created", ToMs(createdAt));
+        command.Parameters.AddWithValue("$expires", expiresAt is { } expires ? ToMs(expires) : DBNull.Value);
+        return command.ExecuteNonQuery();
+    }
+
+    private static bool Remove(SqliteConnection connection, string table, string name, DateTime now)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        // An expired row is removed too, but does not count: it was no longer in force.
+        command.CommandText = $"DELETE FROM {table} WHERE name_key = $key RETURNING expires_at IS NULL OR expires_at > $now";
+        command.Parameters.AddWithValue("$key", Key(name));
+        command.Parameters.AddWithValue("$now", ToMs(now));
+        using SqliteDataReader reader = command.ExecuteReader();
+        return reader.Read() && reader.GetInt64(0) != 0;
+    }
+
+    private static List<T> ListActive<T>(SqliteConnection connection, string table, DateTime now, Func<SqliteDataReader, T> read)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT name, by_name, reason, created_at, expires_at FROM {table}
+            WHERE expires_at IS NULL OR expires_at > $now ORDER BY name_key
+            """;
+        command.Parameters.AddWithValue("$now", ToMs(now));
+        using SqliteDataReader reader = command.ExecuteReader();
+        var list = new List<T>();
+        while (reader.Read())
+            list.Add(read(reader));
+        return list;
+    }
 
     private static RoomRecord ReadRoom(SqliteDataReader reader) =>
         new(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), FromMs(reader.GetInt64(2)));

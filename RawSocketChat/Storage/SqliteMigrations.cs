@@ -61,6 +61,43 @@ internal static class SqliteMigrations
             -- Idempotent sends: one message per (user, guest flag, ref).
             CREATE UNIQUE INDEX messages_by_ref ON messages(user_key, guest, ref) WHERE ref IS NOT NULL;
             """),
+        new(2, "edits, deletes, moderation, statistics", """
+            -- Edits keep the latest text; a delete empties the text for good and leaves a tombstone.
+            ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+            ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+            -- Messages per hour over a time window.
+            CREATE INDEX messages_by_ts ON messages(ts);
+
+            CREATE TABLE bans (
+                name_key   TEXT PRIMARY KEY,      -- a name, registered or not
+                name       TEXT NOT NULL,
+                by_name    TEXT NOT NULL,
+                reason     TEXT,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER                -- NULL: until lifted
+            ) WITHOUT ROWID;
+
+            CREATE TABLE mutes (
+                name_key   TEXT PRIMARY KEY,
+                name       TEXT NOT NULL,
+                by_name    TEXT NOT NULL,
+                reason     TEXT,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+
+            CREATE TABLE moderation_log (
+                id         TEXT PRIMARY KEY,      -- 24 hex digits, sorts in time order
+                ts         INTEGER NOT NULL,
+                action     TEXT NOT NULL,
+                actor      TEXT NOT NULL,
+                target     TEXT NOT NULL,
+                room       TEXT,
+                message_id TEXT,
+                expires_at INTEGER,
+                reason     TEXT
+            ) WITHOUT ROWID;
+            """),
     ];
 
     /// <summary>Brings the database up to the latest version; returns the versions applied.</summary>

@@ -40,6 +40,11 @@ public sealed record RoomMemberRecord(string Name, string Color, Role Role);
 /// One chat message as stored. <see cref="Id"/> is 24 lower-case hex digits that sort in send order
 /// (<see cref="MessageIdGenerator"/>). <see cref="Ref"/> is the client's idempotency key: the store keeps at most one
 /// message per (user, guest flag, ref), so a retried send is stored once.
+/// <para>
+/// A message can be edited (<see cref="EditedAt"/> is the last edit, <see cref="Text"/> the current text) and deleted
+/// (<see cref="DeletedAt"/> is set and <see cref="Text"/> is empty: the text is removed from the store, the message
+/// stays as a tombstone so that ids and pages do not shift).
+/// </para>
 /// </summary>
 public sealed record MessageRecord(
     string Id,
@@ -49,10 +54,69 @@ public sealed record MessageRecord(
     string Text,
     DateTime Timestamp,
     string? Ref = null,
-    bool Guest = false);
+    bool Guest = false,
+    DateTime? EditedAt = null,
+    DateTime? DeletedAt = null)
+{
+    public bool Deleted => DeletedAt is not null;
+}
 
 /// <summary>
 /// The outcome of one append: the message now stored under its (user, ref), and whether it was already there
 /// (then <see cref="Stored"/> is the earlier message, with its id, room and text, not the one just offered).
 /// </summary>
 public readonly record struct AppendResult(MessageRecord Stored, bool Duplicate);
+
+// ---- Moderation ----
+
+/// <summary>
+/// A banned name: it cannot log in, register or resume until <see cref="ExpiresAt"/> (null: until it is lifted). The
+/// name need not be registered (guest names can be banned); lookups ignore case.
+/// </summary>
+public sealed record BanRecord(string Name, string By, string? Reason, DateTime CreatedAt, DateTime? ExpiresAt);
+
+/// <summary>A muted name: it cannot send, edit or write direct messages until <see cref="ExpiresAt"/>.</summary>
+public sealed record MuteRecord(string Name, string By, string? Reason, DateTime CreatedAt, DateTime ExpiresAt);
+
+/// <summary>The <c>action</c> of a <see cref="ModerationRecord"/>, as stored and as sent.</summary>
+public static class ModerationAction
+{
+    public const string Delete = "delete";
+    public const string Mute = "mute";
+    public const string Unmute = "unmute";
+    public const string Kick = "kick";
+    public const string Ban = "ban";
+    public const string Unban = "unban";
+    public const string Grant = "grant";
+    public const string Revoke = "revoke";
+}
+
+/// <summary>
+/// One entry of the moderation (audit) log. <see cref="Id"/> is assigned by the caller, like a message id (24 hex
+/// digits that sort in time order); the log is read in pages by id. <see cref="Target"/> is the user acted on,
+/// <see cref="Room"/> and <see cref="MessageId"/> say where, <see cref="ExpiresAt"/> when a mute or ban ends.
+/// </summary>
+public sealed record ModerationRecord(
+    string Id,
+    DateTime Timestamp,
+    string Action,
+    string Actor,
+    string Target,
+    string? Room = null,
+    string? MessageId = null,
+    DateTime? ExpiresAt = null,
+    string? Reason = null);
+
+// ---- Statistics ----
+
+/// <summary>How many messages a room holds (deleted ones included). <see cref="Room"/> is spelled as in one of its messages.</summary>
+public readonly record struct RoomMessageCount(string Room, long Messages);
+
+/// <summary>
+/// How many messages one poster sent. A guest and an account with the same name are different posters;
+/// <see cref="User"/> is spelled as in one of their messages.
+/// </summary>
+public readonly record struct UserMessageCount(string User, bool Guest, long Messages);
+
+/// <summary>How many messages were sent in the UTC hour that starts at <see cref="Hour"/>.</summary>
+public readonly record struct HourMessageCount(DateTime Hour, long Messages);

@@ -13,4 +13,6 @@ public sealed record ConnectionSettings
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>permessage-deflate as offered to clients (RFC 7692); null when <c>--deflate off</c>.</summary>
     public DeflateOptions? Deflate { get; init; }
+    /// <summary>Where connections count messages and bytes (<c>GET /metrics</c>); null counts nothing.</summary>
+    public Monitoring.ServerMetrics? Metrics { get; init; }
 }

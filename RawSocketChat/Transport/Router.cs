@@ -6,7 +6,7 @@ namespace RawSocketChat.Transport;
 public sealed class Router
 {
     private readonly Dictionary<string, IWebSocketHandler> _webSockets = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Func<HttpRequest, RequestContext, HttpResponse>> _pages = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<HttpRequest, RequestContext, ValueTask<HttpResponse>>> _pages = new(StringComparer.Ordinal);
 
     public Router MapWebSocket(string path, IWebSocketHandler handler)
     {
@@ -16,13 +16,20 @@ public sealed class Router
 
     public Router MapGet(string path, Func<HttpRequest, RequestContext, HttpResponse> page)
     {
+        _pages.Add(path, (request, context) => ValueTask.FromResult(page(request, context)));
+        return this;
+    }
+
+    /// <summary>A page that waits for something (the store) before it answers.</summary>
+    public Router MapGetAsync(string path, Func<HttpRequest, RequestContext, ValueTask<HttpResponse>> page)
+    {
         _pages.Add(path, page);
         return this;
     }
 
     public IWebSocketHandler? FindWebSocket(string path) => _webSockets.GetValueOrDefault(path);
 
-    public Func<HttpRequest, RequestContext, HttpResponse>? FindPage(string path) => _pages.GetValueOrDefault(path);
+    public Func<HttpRequest, RequestContext, ValueTask<HttpResponse>>? FindPage(string path) => _pages.GetValueOrDefault(path);
 }
 
 /// <summary>Who sent a plain HTTP request (after proxy resolution).</summary>

@@ -28,6 +28,7 @@ public sealed class Server : IAsyncDisposable
     private readonly ProxyList _proxies;
     private readonly ConnectionSettings _settings;
     private readonly ConnectionLimiter _limiter;
+    private readonly Monitoring.ServerMetrics? _metrics;
     private readonly TcpListener _listener;
     private readonly TlsCertificates? _tls;
     // Cancelled when shutdown begins: stops accepting and drops handshakes in progress.
@@ -40,8 +41,9 @@ public sealed class Server : IAsyncDisposable
     private long _nextId;
     private int _sockets;
 
-    public Server(ServerOptions options, Router router, Log log)
+    public Server(ServerOptions options, Router router, Log log, Monitoring.ServerMetrics? metrics = null)
     {
+        _metrics = metrics;
         _options = options;
         _router = router;
         _log = log;
@@ -55,6 +57,7 @@ public sealed class Server : IAsyncDisposable
             PingInterval = options.PingInterval,
             IdleTimeout = options.IdleTimeout,
             CloseTimeout = options.CloseTimeout,
+            Metrics = metrics,
             Deflate = options.Deflate && MessageInflater.IsSupported
                 ? new DeflateOptions { ContextTakeover = options.DeflateContextTakeover, Threshold = options.DeflateThreshold }
                 : null,
@@ -271,7 +274,7 @@ public sealed class Server : IAsyncDisposable
         IWebSocketHandler? handler = _router.FindWebSocket(request.Path);
         if (handler is null)
         {
-            HttpResponse page = AnswerPlain(request, client);
+            HttpResponse page = await AnswerPlainAsync(request, client);
             await WriteResponseAsync(stream, page, headOnly: request.Method == "HEAD");
             if (page.StatusCode >= 400)
                 _log.Info($"reject peer={remote} client={client} path={request.Path} status={page.StatusCode} reason=\"{page.Reason}\"");
@@ -297,21 +300,26 @@ public sealed class Server : IAsyncDisposable
             return;
         }
 
+        // A connection may live for days: keep what the log needs and let the request head and its headers go.
+        string path = request.Path;
+        request = null;
         try
         {
             await WriteResponseAsync(stream, response, headOnly: false);
             string? subprotocol = response.Headers.FirstOrDefault(h => h.Key == "Sec-WebSocket-Protocol").Value;
-            var connection = new WebSocketConnection(id, stream, input, _settings, remote, client, request.Path, subprotocol,
+            var connection = new WebSocketConnection(id, stream, input, _settings, remote, client, path, subprotocol,
                 onAbort: () => CloseSocket(socket), deflate);
             _open[id] = connection;
-            _log.Info($"open id={id} peer={remote} client={client} path={request.Path}{(subprotocol is null ? "" : " subprotocol=" + subprotocol)}{(deflate is null ? "" : $" extensions=\"{deflate}\"")}");
+            _metrics?.ConnectionOpened();
+            _log.Info($"open id={id} peer={remote} client={client} path={path}{(subprotocol is null ? "" : " subprotocol=" + subprotocol)}{(deflate is null ? "" : $" extensions=\"{deflate}\"")}");
 
             var clock = Stopwatch.StartNew();
             CloseInfo close = await connection.RunAsync(handler);
+            _metrics?.ConnectionClosed();
             _open.TryRemove(id, out _);
             if (connection.UnhandledException is { } bug)
-                _log.Error($"unexpected error in handler id={id} peer={remote} path={request.Path}", bug);
-            _log.Info($"close id={id} peer={remote} path={request.Path} duration={clock.Elapsed.TotalSeconds:0.000}s code={close.Code} reason=\"{close.Reason}\" by={close.InitiatedBy.ToString().ToLowerInvariant()}");
+                _log.Error($"unexpected error in handler id={id} peer={remote} path={path}", bug);
+            _log.Info($"close id={id} peer={remote} path={path} duration={clock.Elapsed.TotalSeconds:0.000}s code={close.Code} reason=\"{close.Reason}\" by={close.InitiatedBy.ToString().ToLowerInvariant()}");
         }
         finally
         {
@@ -353,19 +361,20 @@ public sealed class Server : IAsyncDisposable
         }
     }
 
-    private HttpResponse AnswerPlain(HttpRequest request, IPAddress client)
+    private ValueTask<HttpResponse> AnswerPlainAsync(HttpRequest request, IPAddress client)
     {
         var page = _router.FindPage(request.Path);
         if (page is null)
-            return HttpResponse.Error(404, "Not found");
+            return ValueTask.FromResult(HttpResponse.Error(404, "Not found"));
         if (request.Method is not ("GET" or "HEAD"))
-            return HttpResponse.Error(405, "Method not allowed").With("Allow", "GET, HEAD");
+            return ValueTask.FromResult(HttpResponse.Error(405, "Method not allowed").With("Allow", "GET, HEAD"));
         return page(request, new RequestContext(client));
     }
 
     private async Task RejectAsync(Stream stream, IPEndPoint remote, HttpResponse response, bool headOnly, string? path = null)
     {
         _log.Info($"reject peer={remote}{(path is null ? "" : " path=" + path)} status={response.StatusCode} reason=\"{response.Reason}\"");
+        _metrics?.HandshakeFailed(response.StatusCode);
         await WriteResponseAsync(stream, response, headOnly);
     }
 

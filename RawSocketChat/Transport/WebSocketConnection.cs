@@ -122,6 +122,7 @@ public sealed class WebSocketConnection
                 WriteCompressedLocked(opcode, payload);
             else
                 WriteFrameLocked(opcode, payload);
+            _settings.Metrics?.MessageSent();
             return true;
         }
     }
@@ -250,11 +251,13 @@ public sealed class WebSocketConnection
                 switch (result.Status)
                 {
                     case ReceiveStatus.NeedMoreData:
+                        _settings.Metrics?.BytesReceived(read.Buffer.Length - buffer.Length); // the frames parsed from this read
                         _input.AdvanceTo(buffer.Start, buffer.End);
                         done = true;
                         break;
 
                     case ReceiveStatus.Message:
+                        _settings.Metrics?.MessageReceived();
                         // After we sent Close, the peer may still have messages in flight; they are not delivered.
                         if (IsOpen)
                             await handler.OnMessageAsync(this, result.Opcode, result.Payload);
@@ -355,6 +358,7 @@ public sealed class WebSocketConnection
                 if (!buffer.IsEmpty)
                     await _stream.FlushAsync();
                 Interlocked.Add(ref _unsentBytes, -buffer.Length);
+                _settings.Metrics?.BytesSent(buffer.Length);
                 reader.AdvanceTo(buffer.End);
                 if (read.IsCompleted || read.IsCanceled)
                     break;

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using RawSocketChat.Storage;
+
+namespace RawSocketChat.Chat;
+
+/// <summary>
+/// Editing and deleting messages. Both write to the store first and tell the room after, under the room's
+/// <see cref="Room.Mutations"/> gate, so the room's recent-history cache and the store agree on the latest version;
+/// the change reaches every connection in the room (<c>edited</c>, <c>deleted</c>), then the requester gets an
+/// <c>ack</c>: stored.
+/// </summary>
+public sealed partial class ChatService
+{
+    private async Task EditAsync(ChatSession session, ChatUser user, ChatCommand command)
+    {
+        if (!Require(session, command, command.Room, "room") || !Require(session, command, command.Id, "id")
+            || !Require(session, command, command.Text, "text") || !CheckMessageId(session, command)
+            || FindRoom(session, command) is not { } room || IsMuted(session, user, command))
+            return;
+        string? text = TextRules.Normalize(command.Text!, _options.MaxTextLength, out string? code, out string? message);
+        if (text is null)
+        {
+            session.SendError(code!, message!, command.Ref);
+            return;
+        }
+
+        // Loaded first, so that a load cannot read the old text after the edit and cache it.
+        await room.EnsureLoadedAsync(_store);
+        await room.Mutations.WaitAsync();
+        try
+        {
+            if (await FindLiveMessageAsync(session, command, room) is not { } original)
+                return;
+            if (!IsAuthor(original, user))
+            {
+                session.SendError(ChatErrorCode.Forbidden, "you can only edit your own messages", command.Ref);
+                return;
+            }
+            long started = Stopwatch.GetTimestamp();
+            MessageRecord? edited = await _store.EditMessageAsync(original.Id, text, DateTime.UtcNow);
+            _metrics.StoreWrite.ObserveSince(started);
+            if (edited is null)
+            {
+                SendNoSuchMessage(session, command);
+                return;
+            }
+            room.ApplyEdit(edited);
+            session.Send(ServerMessages.Ack(command.Ref, edited.Id, duplicate: false));
+            _log.Debug($"chat edit id={session.Id} user={user.Name} room={room.Name} message={edited.Id}");
+        }
+        finally
+        {
+            room.Mutations.Release();
+        }
+    }
+
+    private async Task DeleteAsync(ChatSession session, ChatUser user, ChatCommand command)
+    {
+        if (!Require(session, command, command.Room, "room") || !Require(session, command, command.Id, "id")
+            || !CheckMessageId(session, command) || FindRoom(session, command) is not { } room)
+            return;
+
+        await room.EnsureLoadedAsync(_store);
+        await room.Mutations.WaitAsync();
+        try
+        {
+            if (await FindLiveMessageAsync(session, command, room) is not { } original)
+                return;
+            bool own = IsAuthor(original, user);
+            if (!own && !user.CanModerate)
+            {
+                session.SendError(ChatErrorCode.Forbidden, "you can only delete your own messages", command.Ref);
+                return;
+            }
+            DateTime now = DateTime.UtcNow;
+            long started = Stopwatch.GetTimestamp();
+            MessageRecord? deleted = await _store.DeleteMessageAsync(original.Id, now);
+            _metrics.StoreWrite.ObserveSince(started);
+            if (deleted is null)
+            {
+                SendNoSuchMessage(session, command);
+                return;
+            }
+            room.ApplyDelete(deleted, user.Name);
+            // Someone else's message: that is moderation, and goes to the audit log (without the text).
+            if (!own)
+                await LogModerationAsync(ModerationAction.Delete, user, original.User, room: room.Name, messageId: original.Id);
+            session.Send(ServerMessages.Ack(command.Ref, deleted.Id, duplicate: false));
+            _log.Info($"chat delete id={session.Id} user={user.Name} room={room.Name} message={deleted.Id} author={original.User}");
+        }
+        finally
+        {
+            room.Mutations.Release();
+        }
+    }
+
+    /// <summary>The message, when it exists in this room and is not deleted; otherwise <c>no_such_message</c> was sent.</summary>
+    private async Task<MessageRecord?> FindLiveMessageAsync(ChatSession session, ChatCommand command, Room room)
+    {
+        MessageRecord? message = await _store.FindMessageAsync(command.Id!);
+        if (message is null || message.Deleted || NameRules.Key(message.Room) != room.Key)
+        {
+            SendNoSuchMessage(session, command);
+            return null;
+        }
+        return message;
+    }
+
+    private static void SendNoSuchMessage(ChatSession session, ChatCommand command) =>
+        session.SendError(ChatErrorCode.NoSuchMessage, $"no message '{command.Id}' in '{command.Room}'", command.Ref);
+
+    private static bool CheckMessageId(ChatSession session, ChatCommand command)
+    {
+        if (MessageIdGenerator.IsValid(command.Id))
+            return true;
+        session.SendError(ChatErrorCode.BadRequest, "'id' must be a message id", command.Ref);
+        return false;
+    }
+
+    /// <summary>Messages belong to a name, and a guest's messages to the guest name: the same rule as refs.</summary>
+    private static bool IsAuthor(MessageRecord message, ChatUser user) =>
+        NameRules.Key(message.User) == user.Key && message.Guest == user.IsGuest;
+}

@@ -1,0 +1,243 @@
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace RawSocketChat.Storage.Mongo;
+
+/// <summary>
+/// Every filter, update, sort, projection and pipeline <see cref="MongoChatStore"/> sends, built in one place so
+/// that the tests can render each with the driver's own serializers and compare it with the BSON it must be
+/// (<c>MongoQueryRenderingTests</c>), without a server. The store builds no query anywhere else.
+/// </summary>
+public static class MongoQueries
+{
+    private static FilterDefinitionBuilder<UserDocument> UserFilter => Builders<UserDocument>.Filter;
+    private static FilterDefinitionBuilder<SessionDocument> SessionFilter => Builders<SessionDocument>.Filter;
+    private static FilterDefinitionBuilder<RoomDocument> RoomFilter => Builders<RoomDocument>.Filter;
+    private static FilterDefinitionBuilder<MessageDocument> MessageFilter => Builders<MessageDocument>.Filter;
+
+    /// <summary>Names are ASCII by the name rules, so lower-casing them is the whole of "ignoring case".</summary>
+    public static string Key(string name) => name.ToLowerInvariant();
+
+    /// <summary>A time as stored: UTC (an unspecified kind is taken as UTC, never as local time).</summary>
+    public static DateTime Utc(DateTime time) =>
+        time.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(time, DateTimeKind.Utc) : time.ToUniversalTime();
+
+    // ---- users ----
+
+    public static FilterDefinition<UserDocument> UserByName(string name) => UserFilter.Eq(u => u.NameKey, Key(name));
+
+    /// <summary>
+    /// Registration as an upsert that only ever inserts: when a user with the same <c>nameKey</c> exists, nothing
+    /// changes and nothing is upserted. The unique index decides between two servers registering the same name at
+    /// once; the upsert alone already keeps one server (or a server without unique indexes) from storing it twice.
+    /// </summary>
+    public static UpdateDefinition<UserDocument> InsertUser(UserDocument user) => Builders<UserDocument>.Update
+        .SetOnInsert(u => u.Id, user.Id)
+        .SetOnInsert(u => u.Name, user.Name)
+        .SetOnInsert(u => u.PasswordHash, user.PasswordHash)
+        .SetOnInsert(u => u.Color, user.Color)
+        .SetOnInsert(u => u.Role, user.Role)
+        .SetOnInsert(u => u.CreatedAt, user.CreatedAt)
+        .SetOnInsert(u => u.Memberships, user.Memberships);
+
+    public static UpdateDefinition<UserDocument> SetRole(Role role) => Builders<UserDocument>.Update.Set(u => u.Role, role.ToWire());
+
+    /// <summary>The user, unless already a member of the room (so a second join matches nothing and changes nothing).</summary>
+    public static FilterDefinition<UserDocument> UserNotInRoom(string user, string room) =>
+        UserFilter.Eq(u => u.NameKey, Key(user)) & UserFilter.Ne("memberships.room", Key(room));
+
+    public static UpdateDefinition<UserDocument> AddMembership(string room, DateTime joinedAt) =>
+        Builders<UserDocument>.Update.Push(u => u.Memberships, new MembershipDocument { Room = Key(room), JoinedAt = Utc(joinedAt) });
+
+    public static FilterDefinition<UserDocument> UserInRoom(string user, string room) =>
+        UserFilter.Eq(u => u.NameKey, Key(user)) & UserFilter.Eq("memberships.room", Key(room));
+
+    public static UpdateDefinition<UserDocument> RemoveMembership(string room) =>
+        Builders<UserDocument>.Update.PullFilter(u => u.Memberships, Builders<MembershipDocument>.Filter.Eq(m => m.Room, Key(room)));
+
+    /// <summary>Uses the index <c>memberships.room, nameKey</c>: finds and orders a room's members without a sort in memory.</summary>
+    public static FilterDefinition<UserDocument> MembersOf(string room) => UserFilter.Eq("memberships.room", Key(room));
+
+    public static SortDefinition<UserDocument> ByUserName => Builders<UserDocument>.Sort.Ascending(u => u.NameKey);
+
+    public static ProjectionDefinition<UserDocument> MemberFields => Builders<UserDocument>.Projection
+        .Include(u => u.Name).Include(u => u.Color).Include(u => u.Role).Exclude(u => u.Id);
+
+    // ---- sessions ----
+
+    public static FilterDefinition<SessionDocument> SessionByHash(byte[] tokenHash) => SessionFilter.Eq(s => s.TokenHash, tokenHash);
+
+    /// <summary>Not expired yet: the TTL monitor runs only once a minute, so expiry is also checked on every read.</summary>
+    public static FilterDefinition<SessionDocument> LiveSession(byte[] tokenHash, DateTime now) =>
+        SessionFilter.Eq(s => s.TokenHash, tokenHash) & SessionFilter.Gt(s => s.ExpiresAt, Utc(now));
+
+    public static FilterDefinition<SessionDocument> ExpiredSessions(DateTime now) => SessionFilter.Lte(s => s.ExpiresAt, Utc(now));
+
+    // ---- rooms ----
+
+    public static FilterDefinition<RoomDocument> RoomByName(string name) => RoomFilter.Eq(r => r.NameKey, Key(name));
+
+    /// <summary>As <see cref="InsertUser"/>: an insert-only upsert on the lower-case name.</summary>
+    public static UpdateDefinition<RoomDocument> InsertRoom(RoomDocument room)
+    {
+        UpdateDefinition<RoomDocument> update = Builders<RoomDocument>.Update
+            .SetOnInsert(r => r.Id, room.Id)
+            .SetOnInsert(r => r.Name, room.Name)
+            .SetOnInsert(r => r.CreatedAt, room.CreatedAt);
+        return room.CreatedBy is null ? update : update.SetOnInsert(r => r.CreatedBy, room.CreatedBy);
+    }
+
+    public static FilterDefinition<RoomDocument> AllRooms => RoomFilter.Empty;
+
+    public static SortDefinition<RoomDocument> ByRoomName => Builders<RoomDocument>.Sort.Ascending(r => r.NameKey);
+
+    // ---- messages ----
+
+    /// <summary>
+    /// One page of history: the room's messages below <paramref name="beforeId"/>. With <see cref="NewestFirst"/> and a
+    /// limit this is a keyset page read straight off the index <c>roomKey, _id</c>: no skip, no sort in memory, and the
+    /// cost of a page does not grow with how far back it is.
+    /// </summary>
+    public static FilterDefinition<MessageDocument> History(string room, ObjectId? beforeId) => beforeId is { } before
+        ? MessageFilter.Eq(m => m.RoomKey, Key(room)) & MessageFilter.Lt(m => m.Id, before)
+        : MessageFilter.Eq(m => m.RoomKey, Key(room));
+
+    public static SortDefinition<MessageDocument> NewestFirst => Builders<MessageDocument>.Sort.Descending(m => m.Id);
+
+    public static FilterDefinition<MessageDocument> AllMessages => MessageFilter.Empty;
+
+    public static ProjectionDefinition<MessageDocument> IdOnly => Builders<MessageDocument>.Projection.Include(m => m.Id);
+
+    /// <summary>The (user, guest flag, ref) key of idempotent sends.</summary>
+    public readonly record struct RefKey(string UserKey, bool Guest, string Ref);
+
+    public static RefKey? RefOf(MessageRecord message) =>
+        message.Ref is null ? null : new RefKey(Key(message.User), message.Guest, message.Ref);
+
+    public static FilterDefinition<MessageDocument> ByRef(RefKey key) =>
+        MessageFilter.Eq(m => m.UserKey, key.UserKey) & MessageFilter.Eq(m => m.Guest, key.Guest) & MessageFilter.Eq(m => m.Ref, key.Ref);
+
+    /// <summary>
+    /// The stored messages holding any of these refs, one <c>$in</c> per (user, guest flag) — each branch an
+    /// equality prefix of the index <c>userKey, guest, ref</c>.
+    /// </summary>
+    public static FilterDefinition<MessageDocument> ByRefs(IEnumerable<RefKey> keys)
+    {
+        List<FilterDefinition<MessageDocument>> branches = keys
+            .GroupBy(k => (k.UserKey, k.Guest))
+            .OrderBy(g => g.Key.UserKey, StringComparer.Ordinal).ThenBy(g => g.Key.Guest)
+            .Select(g => MessageFilter.Eq(m => m.UserKey, g.Key.UserKey) & MessageFilter.Eq(m => m.Guest, g.Key.Guest)
+                & MessageFilter.In(m => m.Ref, g.Select(k => k.Ref).Distinct().Order(StringComparer.Ordinal)))
+            .ToList();
+        return branches.Count == 1 ? branches[0] : MessageFilter.Or(branches);
+    }
+
+    public static FilterDefinition<MessageDocument> MessageById(ObjectId id) => MessageFilter.Eq(m => m.Id, id);
+
+    /// <summary>The message, unless deleted: edits and deletes match nothing once it is a tombstone.</summary>
+    public static FilterDefinition<MessageDocument> LiveMessage(ObjectId id) =>
+        MessageFilter.Eq(m => m.Id, id) & MessageFilter.Eq(m => m.DeletedAt, null);
+
+    public static UpdateDefinition<MessageDocument> Edit(string text, DateTime editedAt) =>
+        Builders<MessageDocument>.Update.Set(m => m.Text, text).Set(m => m.EditedAt, Utc(editedAt));
+
+    /// <summary>The text goes for good; the document stays, so ids, pages and refs do not change.</summary>
+    public static UpdateDefinition<MessageDocument> Delete(DateTime deletedAt) =>
+        Builders<MessageDocument>.Update.Set(m => m.Text, "").Set(m => m.DeletedAt, Utc(deletedAt));
+
+    // ---- bans, mutes, moderation log ----
+
+    public static FilterDefinition<SanctionDocument> SanctionOf(string name) => Builders<SanctionDocument>.Filter.Eq(s => s.NameKey, Key(name));
+
+    /// <summary>
+    /// Bans or mutes a name, replacing what it had: an upsert on the lower-case name, so banning twice at once leaves
+    /// one document (and the unique index makes sure of it between servers). Absent fields are removed, not kept.
+    /// </summary>
+    public static UpdateDefinition<SanctionDocument> SetSanction(SanctionDocument sanction)
+    {
+        UpdateDefinitionBuilder<SanctionDocument> update = Builders<SanctionDocument>.Update;
+        var parts = new List<UpdateDefinition<SanctionDocument>>
+        {
+            update.SetOnInsert(s => s.Id, sanction.Id),
+            update.Set(s => s.Name, sanction.Name),
+            update.Set(s => s.By, sanction.By),
+            sanction.Reason is null ? update.Unset(s => s.Reason) : update.Set(s => s.Reason, sanction.Reason),
+            update.Set(s => s.CreatedAt, Utc(sanction.CreatedAt)),
+            sanction.ExpiresAt is { } expires ? update.Set(s => s.ExpiresAt, Utc(expires)) : update.Unset(s => s.ExpiresAt),
+        };
+        return update.Combine(parts);
+    }
+
+    /// <summary>In force at <paramref name="now"/>: no expiry, or an expiry after it.</summary>
+    public static FilterDefinition<SanctionDocument> SanctionsInForce(DateTime now) => Builders<SanctionDocument>.Filter.Or(
+        Builders<SanctionDocument>.Filter.Eq(s => s.ExpiresAt, null),
+        Builders<SanctionDocument>.Filter.Gt(s => s.ExpiresAt, Utc(now)));
+
+    public static SortDefinition<SanctionDocument> BySanctionName => Builders<SanctionDocument>.Sort.Ascending(s => s.NameKey);
+
+    /// <summary>A page of the moderation log, read off the <c>_id</c> index like a page of history.</summary>
+    public static FilterDefinition<ModerationDocument> ModerationLog(ObjectId? beforeId) => beforeId is { } before
+        ? Builders<ModerationDocument>.Filter.Lt(e => e.Id, before)
+        : Builders<ModerationDocument>.Filter.Empty;
+
+    public static SortDefinition<ModerationDocument> NewestEntryFirst => Builders<ModerationDocument>.Sort.Descending(e => e.Id);
+
+    // ---- statistics ----
+
+    public static FilterDefinition<UserDocument> AllUsers => UserFilter.Empty;
+
+    /// <summary>
+    /// Messages per room, most first, then by lower-case name; a room is spelled as in its first message. The leading
+    /// <c>$sort</c> is exactly the <c>roomKey_id</c> index, so the planner walks the index instead of sorting, and
+    /// <c>$group</c> meets each room's messages together and oldest first.
+    /// </summary>
+    public static PipelineDefinition<MessageDocument, MessageCountDocument> MessagesPerRoom() =>
+        PipelineDefinition<MessageDocument, MessageCountDocument>.Create(
+        [
+            new BsonDocument("$sort", new BsonDocument { { "roomKey", 1 }, { "_id", 1 } }),
+            new BsonDocument("$group", new BsonDocument
+            {
+                { "_id", "$roomKey" },
+                { "name", new BsonDocument("$first", "$room") },
+                { "count", new BsonDocument("$sum", 1) },
+            }),
+            new BsonDocument("$sort", new BsonDocument { { "count", -1 }, { "_id", 1 } }),
+        ]);
+
+    /// <summary>
+    /// The <paramref name="limit"/> busiest posters (limit ≥ 1): grouped by lower-case name and guest flag, most
+    /// messages first, then by name, registered (false) before guest (true).
+    /// </summary>
+    public static PipelineDefinition<MessageDocument, MessageCountDocument> MessagesPerUser(int limit) =>
+        PipelineDefinition<MessageDocument, MessageCountDocument>.Create(
+        [
+            new BsonDocument("$group", new BsonDocument
+            {
+                { "_id", new BsonDocument { { "user", "$userKey" }, { "guest", "$guest" } } },
+                { "name", new BsonDocument("$min", "$user") },
+                { "guest", new BsonDocument("$first", "$guest") },
+                { "count", new BsonDocument("$sum", 1) },
+            }),
+            new BsonDocument("$sort", new BsonDocument { { "count", -1 }, { "_id.user", 1 }, { "_id.guest", 1 } }),
+            new BsonDocument("$limit", limit),
+        ]);
+
+    /// <summary>
+    /// Messages with <paramref name="from"/> &lt;= ts &lt; <paramref name="to"/> per UTC hour, oldest first; hours
+    /// without messages are absent. The window is a range on the <c>ts</c> index. The hour is
+    /// <c>ts - (ts mod 3600000 ms)</c>: plain arithmetic that every server version (and the in-memory test server)
+    /// evaluates alike.
+    /// </summary>
+    public static PipelineDefinition<MessageDocument, HourCountDocument> MessagesPerHour(DateTime from, DateTime to) =>
+        PipelineDefinition<MessageDocument, HourCountDocument>.Create(
+        [
+            new BsonDocument("$match", new BsonDocument("ts", new BsonDocument { { "$gte", Utc(from) }, { "$lt", Utc(to) } })),
+            new BsonDocument("$group", new BsonDocument
+            {
+                { "_id", new BsonDocument("$subtract", new BsonArray
+                    { "$ts", new BsonDocument("$mod", new BsonArray { new BsonDocument("$toLong", "$ts"), 3_600_000 }) }) },
+                { "count", new BsonDocument("$sum", 1) },
+            }),
+            new BsonDocument("$sort", new BsonDocument("_id", 1)),
+        ]);
+}
