@@ -30,6 +30,17 @@ catch (RawSocketChat.Transport.TlsCertificateException e)
     log.Error(e.Message);
     return 1;
 }
+catch (RawSocketChat.Storage.StoreUnavailableException e)
+{
+    // The message names the MongoDB server without its password.
+    log.Error(e.Message);
+    return 1;
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+{
+    log.Error($"cannot open the store --data {options.Data}: {e.Message}");
+    return 1;
+}
 
 // Ctrl+C (SIGINT) and SIGTERM both mean: shut down gracefully.
 var stop = new TaskCompletionSource();

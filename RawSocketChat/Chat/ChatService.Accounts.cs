@@ -216,8 +216,9 @@ public sealed partial class ChatService
                 room.AnnouncePresence(user, "online");
     }
 
+    // A welcome may carry the session token, so it is never compressed (see ChatSession.SendSecret).
     private void SendWelcome(ChatSession session, ChatUser user, string? token, DateTime? expiresAt, string? reference) =>
-        session.Send(ServerMessages.Welcome(user, token, expiresAt, Summaries(session), _limits, reference));
+        session.SendSecret(ServerMessages.Welcome(user, token, expiresAt, Summaries(session), _limits, reference));
 
     private async Task LogoutAsync(ChatSession session, ChatCommand command)
     {

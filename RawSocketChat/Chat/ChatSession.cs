@@ -40,6 +40,12 @@ public sealed class ChatSession(WebSocketConnection connection, MessageRateLimit
     /// <summary>Queues one JSON message. Never blocks; false when the connection is closing or was dropped.</summary>
     public bool Send(ReadOnlySpan<byte> json) => Connection.SendText(json);
 
+    /// <summary>
+    /// Sends a message that carries a secret (a session token) uncompressed, so it never shares a deflate window with
+    /// text another user chose (CRIME, RFC 7692 §8).
+    /// </summary>
+    public bool SendSecret(ReadOnlySpan<byte> json) => Connection.Send(Protocol.Opcode.Text, json, compress: false);
+
     public void SendError(string code, string message, string? reference, long? retryAfterMs = null, DateTime? until = null) =>
         Send(ServerMessages.Error(code, message, reference, retryAfterMs, until));
 }
