@@ -556,6 +556,12 @@ public sealed partial class ChatService : IAsyncDisposable
         catch (OperationCanceledException) { }
     }
 
+    /// <summary>
+    /// The chat's part of a graceful shutdown, while connections are still open: stops taking messages (a later
+    /// <c>send</c> is refused as "shutting down"), stores everything queued and sends its acks and broadcasts.
+    /// </summary>
+    public async Task StopTakingMessagesAsync() => await _writer.DisposeAsync();
+
     /// <summary>Stores what is still queued, then stops. Call after the server stopped accepting messages.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -81,8 +81,12 @@ public sealed class App : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
             return;
+        // 1. No new connections; the open ones stay up so that every message already queued is stored and
+        //    acknowledged before its sender is told to go (an ack cannot follow a Close frame).
+        _server.StopAccepting();
+        await _chat.StopTakingMessagesAsync();
+        // 2. Close 1001 to every connection, wait for them (bounded), then close the database.
         await _server.StopAsync();
-        // No connection is left to queue messages: store what is queued, then close the database.
         await _chat.DisposeAsync();
         await _store.DisposeAsync();
     }

@@ -39,6 +39,7 @@ public sealed class Server : IAsyncDisposable
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private Task? _acceptLoop, _heartbeatLoop;
     private long _nextId;
+    private int _stopCalled;
     private int _sockets;
 
     public Server(ServerOptions options, Router router, Log log, Monitoring.ServerMetrics? metrics = null)
@@ -439,15 +440,25 @@ public sealed class Server : IAsyncDisposable
     }
 
     /// <summary>
+    /// The first step of a shutdown: no new connection is accepted and handshakes in progress are dropped, while open
+    /// connections keep working (so the chat can still acknowledge what it stores before they are closed).
+    /// </summary>
+    public void StopAccepting()
+    {
+        if (_stopping.IsCancellationRequested) return;
+        _stopping.Cancel();
+        _listener.Stop();
+    }
+
+    /// <summary>
     /// Graceful shutdown: stop accepting, send Close 1001 to every connection (RFC 6455 §7.4.1: "going away"),
     /// wait up to the shutdown timeout for them to finish, then drop the rest.
     /// </summary>
     public async Task StopAsync()
     {
-        if (_stopping.IsCancellationRequested) return;
+        if (Interlocked.Exchange(ref _stopCalled, 1) != 0) return;
+        StopAccepting();
         _log.Info($"shutting down: closing {_open.Count} connection(s)");
-        _stopping.Cancel();
-        _listener.Stop();
         foreach (WebSocketConnection connection in _open.Values)
             connection.Close(CloseCode.GoingAway, "server shutting down");
 
