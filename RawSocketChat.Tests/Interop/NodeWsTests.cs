@@ -5,7 +5,7 @@ namespace RawSocketChat.Tests.Interop;
 
 /// <summary>
 /// Node's <c>ws</c> package, the most used WebSocket implementation in JavaScript, as the client of <c>/echo</c>.
-/// The scenarios live in <c>interop/ws-client.mjs</c>; each prints what it observed as JSON. permessage-deflate is
+/// The scenarios live in <c>node-interop/ws-client.mjs</c>; each prints what it observed as JSON. permessage-deflate is
 /// off, as the server negotiates no extension. Skipped when Node is not installed, except on CI.
 /// </summary>
 public sealed class NodeWsTests

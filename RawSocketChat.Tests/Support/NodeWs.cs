@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace RawSocketChat.Tests.Support;
 
 /// <summary>
-/// Runs <c>RawSocketChat.Tests/interop/ws-client.mjs</c>, a client built on Node's <c>ws</c> package, and returns the
+/// Runs <c>RawSocketChat.Tests/node-interop/ws-client.mjs</c>, a client built on Node's <c>ws</c> package, and returns the
 /// JSON object it prints. <c>ws</c> is installed once with <c>npm ci</c> from the committed package-lock.json, only
 /// when node_modules does not already hold the locked version.
 /// <para>
@@ -29,20 +29,28 @@ public static class NodeWs
     }
 
     /// <summary>Runs one scenario of ws-client.mjs against <paramref name="url"/>; fails the test unless it reports ok.</summary>
-    public static async Task<JsonElement> RunAsync(Uri url, string scenario)
+    public static Task<JsonElement> RunAsync(Uri url, string scenario) =>
+        RunScriptAsync("ws-client.mjs", TimeSpan.FromSeconds(30), url.ToString(), scenario);
+
+    /// <summary>
+    /// Runs a script of the node-interop folder (installing its locked packages first if needed) and returns the JSON
+    /// object it prints last; fails the test unless that object says <c>"ok": true</c>.
+    /// </summary>
+    public static async Task<JsonElement> RunScriptAsync(string script, TimeSpan timeout, params string[] arguments)
     {
         RequireNode();
         string folder = InteropFolder();
         await EnsureInstalledAsync(folder);
 
         (int exitCode, string stdout, string stderr) = await RunProcessAsync(
-            FindOnPath("node")!, folder, TimeSpan.FromSeconds(30), Path.Combine(folder, "ws-client.mjs"), url.ToString(), scenario);
+            FindOnPath("node")!, folder, timeout, [Path.Combine(folder, script), .. arguments]);
 
+        string label = $"{script} {string.Join(' ', arguments)}";
         string? line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
         if (line is null)
-            Assert.Fail($"ws-client.mjs {scenario} printed nothing (exit {exitCode}). stderr: {stderr}");
+            Assert.Fail($"{label} printed nothing (exit {exitCode}). stderr: {stderr}");
         JsonElement result = JsonDocument.Parse(line).RootElement.Clone();
-        Assert.True(exitCode == 0 && result.GetProperty("ok").GetBoolean(), $"ws-client.mjs {scenario} failed (exit {exitCode}): {line} {stderr}");
+        Assert.True(exitCode == 0 && result.GetProperty("ok").GetBoolean(), $"{label} failed (exit {exitCode}): {line} {stderr}");
         return result;
     }
 
@@ -52,19 +60,19 @@ public static class NodeWs
     /// </summary>
     private static string InteropFolder([CallerFilePath] string thisFile = "")
     {
-        string fromSource = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile) ?? ".", "..", "interop"));
+        string fromSource = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile) ?? ".", "..", "node-interop"));
         if (File.Exists(Path.Combine(fromSource, "package.json")))
             return fromSource;
         foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
         {
             for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
             {
-                string candidate = Path.Combine(dir.FullName, "RawSocketChat.Tests", "interop");
+                string candidate = Path.Combine(dir.FullName, "RawSocketChat.Tests", "node-interop");
                 if (File.Exists(Path.Combine(candidate, "package.json")))
                     return candidate;
             }
         }
-        throw new DirectoryNotFoundException("RawSocketChat.Tests/interop (with package.json) was not found");
+        throw new DirectoryNotFoundException("RawSocketChat.Tests/node-interop (with package.json) was not found");
     }
 
     private static async Task EnsureInstalledAsync(string folder)
