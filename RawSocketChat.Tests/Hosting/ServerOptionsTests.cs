@@ -221,4 +221,12 @@ public class ServerOptionsTests
         Assert.Equal("RAWSOCKETCHAT_MAX_SEND_BUFFER_BYTES", ServerOptions.All.Single(o => o.Name == "max-send-buffer-bytes").EnvironmentVariable);
         Assert.Equal(ServerOptions.All.Count, ServerOptions.All.Select(o => o.Name).Distinct().Count());
     }
+
+    [Fact]
+    public void A_bad_mongo_connection_string_is_refused_without_echoing_its_password()
+    {
+        string error = ParseError("--mongo", "mongodb://alice:s3cret@host:notaport/chat");
+        Assert.Contains("--mongo", error);
+        Assert.DoesNotContain("s3cret", error);
+    }
 }

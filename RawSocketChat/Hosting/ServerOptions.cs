@@ -98,12 +98,13 @@ public sealed class ServerOptions
         new("deflate-context-takeover", "Keep each connection's compression window between messages (better ratio, ~300 KiB per connection); off saves the memory", o => OnOff(o.DeflateContextTakeover), (o, v) => o.DeflateContextTakeover = ParseOnOff(v)),
         new("tls-cert", "PEM certificate (leaf first, then intermediates): serve https:// and wss://; reloaded on SIGHUP", o => o.TlsCert, (o, v) => o.TlsCert = v),
         new("tls-key", "PEM private key (unencrypted) of --tls-cert", o => o.TlsKey, (o, v) => o.TlsKey = v),
-        new("mongo", "MongoDB connection string (mongodb://host:27017/rawsocketchat): store in MongoDB instead of --data", o => o.Mongo, (o, v) => { if (v.Length > 0) _ = Storage.Mongo.MongoStoreOptions.ParseConnectionString(v); o.Mongo = v; }),
+        new("mongo", "MongoDB connection string (mongodb://host:27017/rawsocketchat): store in MongoDB instead of --data", o => o.Mongo, (o, v) => { if (v.Length > 0) _ = Storage.Mongo.MongoStoreOptions.ParseConnectionString(v); o.Mongo = v; }, Secret: true),
         new("mongo-write-concern", "Acknowledgement MongoDB writes wait for: majority or a member count (always journaled)", o => o.MongoWriteConcern, (o, v) => { _ = Storage.Mongo.MongoStoreOptions.ParseWriteConcern(v); o.MongoWriteConcern = v.Trim(); }),
         new("mongo-timeout", "How long start-up and each MongoDB operation wait for a reachable server before failing", o => Dur(o.MongoTimeout), (o, v) => o.MongoTimeout = ParseDuration(v)),
     ];
 
-    public sealed record Option(string Name, string Help, Func<ServerOptions, string> Default, Action<ServerOptions, string> Set)
+    /// <summary>One option. A <paramref name="Secret"/> value (a connection string with a password) is never echoed in errors.</summary>
+    public sealed record Option(string Name, string Help, Func<ServerOptions, string> Default, Action<ServerOptions, string> Set, bool Secret = false)
     {
         public string EnvironmentVariable => "RAWSOCKETCHAT_" + Name.Replace('-', '_').ToUpperInvariant();
     }
@@ -167,7 +168,10 @@ public sealed class ServerOptions
         }
         catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
         {
-            throw new FormatException($"Invalid value '{value}' for {source}: {e.Message}");
+            // A parser's message may quote the value too, so a secret gets neither.
+            throw new FormatException(option.Secret
+                ? $"Invalid value for {source} (not shown, it may hold a password)"
+                : $"Invalid value '{value}' for {source}: {e.Message}");
         }
     }
 
