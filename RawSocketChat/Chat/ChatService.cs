@@ -23,7 +23,6 @@ public sealed partial class ChatService : IAsyncDisposable
     public const string Lobby = "lobby";
     public const int HistoryOnJoin = 50;
     public const int HistoryPageLimit = 100;
-    public const int MaxRooms = 10_000;
     public const int MaxMembersListed = 200;
     public const int MinPasswordLength = 8;
     public const int MaxPasswordLength = 1024;
@@ -314,9 +313,9 @@ public sealed partial class ChatService : IAsyncDisposable
             session.SendError(ChatErrorCode.RoomExists, $"room '{name}' exists", command.Ref);
             return;
         }
-        if (_rooms.PublicCount >= MaxRooms)
+        if (_rooms.PublicCount >= _options.MaxRooms)
         {
-            session.SendError(ChatErrorCode.TooManyRooms, $"this server holds at most {MaxRooms} rooms", command.Ref);
+            session.SendError(ChatErrorCode.TooManyRooms, $"this server holds at most {_options.MaxRooms} rooms", command.Ref);
             return;
         }
         if (!await _store.CreateRoomAsync(new RoomRecord(name, user.Name, DateTime.UtcNow)))
