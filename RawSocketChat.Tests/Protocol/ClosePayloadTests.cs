@@ -37,17 +37,7 @@ public class ClosePayloadTests
     // §7.4.1-7.4.2: codes below 1000, reserved 1004, API-only 1005/1006/1015, unassigned 1016-2999 and 5000+
     // may not be sent, so receiving one is a protocol error.
     [Theory]
-    [InlineData(0)]
-    [InlineData(999)]
-    [InlineData(1004)]
-    [InlineData(1005)]
-    [InlineData(1006)]
-    [InlineData(1012)]
-    [InlineData(1015)]
-    [InlineData(1016)]
-    [InlineData(2999)]
-    [InlineData(5000)]
-    [InlineData(65535)]
+    [MemberData(nameof(CloseCodes.MayNotBeSent), MemberType = typeof(CloseCodes))]
     public void Code_that_may_not_be_sent_is_a_protocol_error(int code)
     {
         ProtocolError error = ClosePayload.Parse(Frames.CloseBody((ushort)code), out _, out _);
@@ -58,19 +48,7 @@ public class ClosePayloadTests
     }
 
     [Theory]
-    [InlineData(1000)]
-    [InlineData(1001)]
-    [InlineData(1002)]
-    [InlineData(1003)]
-    [InlineData(1007)]
-    [InlineData(1008)]
-    [InlineData(1009)]
-    [InlineData(1010)]
-    [InlineData(1011)]
-    [InlineData(3000)]
-    [InlineData(3999)]
-    [InlineData(4000)]
-    [InlineData(4999)]
+    [MemberData(nameof(CloseCodes.MayBeSent), MemberType = typeof(CloseCodes))]
     public void Code_that_may_be_sent_is_accepted(int code)
     {
         Assert.Equal(ProtocolError.None, ClosePayload.Parse(Frames.CloseBody((ushort)code, "ok"u8), out ushort parsed, out string reason));

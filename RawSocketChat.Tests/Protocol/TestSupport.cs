@@ -5,6 +5,14 @@ using RawSocketChat.Protocol;
 namespace RawSocketChat.Tests.Protocol;
 
 /// <summary>Builds frames the way a client (masked) or the server (unmasked) would put them on the wire.</summary>
+/// <summary>RFC 6455 §7.4: the close codes a peer may and may not put on the wire, one list for every test.</summary>
+public static class CloseCodes
+{
+    public static TheoryData<int> MayBeSent => [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999];
+
+    public static TheoryData<int> MayNotBeSent => [0, 999, 1004, 1005, 1006, 1012, 1015, 1016, 2999, 5000, 65535];
+}
+
 internal static class Frames
 {
     /// <summary>The key from the RFC 6455 §5.7 examples (bytes 37 fa 21 3d on the wire).</summary>

@@ -465,35 +465,14 @@ public class WebSocketReceiverTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(999)]
-    [InlineData(1004)]
-    [InlineData(1005)]
-    [InlineData(1006)]
-    [InlineData(1015)]
-    [InlineData(1016)]
-    [InlineData(2999)]
-    [InlineData(5000)]
-    [InlineData(65535)]
+    [MemberData(nameof(CloseCodes.MayNotBeSent), MemberType = typeof(CloseCodes))]
     public void Close_with_a_code_that_may_not_be_sent_fails_with_1002(int code)
     {
         AssertFailed(1002, ProtocolError.InvalidCloseCode, ReceiveFirst(Frames.Masked(Opcode.Close, Frames.CloseBody((ushort)code))));
     }
 
     [Theory]
-    [InlineData(1000)]
-    [InlineData(1001)]
-    [InlineData(1002)]
-    [InlineData(1003)]
-    [InlineData(1007)]
-    [InlineData(1008)]
-    [InlineData(1009)]
-    [InlineData(1010)]
-    [InlineData(1011)]
-    [InlineData(3000)]
-    [InlineData(3999)]
-    [InlineData(4000)]
-    [InlineData(4999)]
+    [MemberData(nameof(CloseCodes.MayBeSent), MemberType = typeof(CloseCodes))]
     public void Close_with_a_valid_code_is_accepted(int code)
     {
         ReceiveResult result = ReceiveFirst(Frames.Masked(Opcode.Close, Frames.CloseBody((ushort)code)));
