@@ -220,6 +220,19 @@ public sealed class RawClient : IAsyncDisposable
     }
 
     /// <summary>Asserts that the server closes TCP (read returns 0, RFC 6455 §7.1.1) with no further bytes before it.</summary>
+    /// <summary>
+    /// The end of a connection the server failed or closed: the next frame is a Close with <paramref name="code"/>
+    /// (RFC 6455 §7.1.7), and then the server closes TCP (§7.1.1).
+    /// </summary>
+    public async Task<ServerFrame> AssertClosedWithAsync(ushort code, TimeSpan? timeout = null)
+    {
+        ServerFrame close = await ReadFrameAsync(timeout);
+        Assert.Equal(Opcode.Close, close.Opcode);
+        Assert.Equal(code, close.CloseCode);
+        await AssertServerClosesTcpAsync(timeout);
+        return close;
+    }
+
     public async Task AssertServerClosesTcpAsync(TimeSpan? timeout = null)
     {
         byte[] extra = await ReadUntilClosedAsync(timeout);

@@ -58,10 +58,7 @@ public sealed class ClosingHandshakeTests
 
         await client.SendCloseAsync((ushort)code);
 
-        ServerFrame close = await client.ReadFrameAsync();
-        Assert.Equal(Opcode.Close, close.Opcode);
-        Assert.Equal(CloseCode.ProtocolError, close.CloseCode);
-        await client.AssertServerClosesTcpAsync();
+        await client.AssertClosedWithAsync(CloseCode.ProtocolError);
     }
 
     [Fact]
@@ -111,10 +108,7 @@ public sealed class ClosingHandshakeTests
 
         await client.SendCloseAsync((ushort)code, "reason ✓");
 
-        ServerFrame close = await client.ReadFrameAsync();
-        Assert.Equal(Opcode.Close, close.Opcode);
-        Assert.Equal(code, close.CloseCode);
-        await client.AssertServerClosesTcpAsync();
+        await client.AssertClosedWithAsync((ushort)code);
     }
 
     [Fact]

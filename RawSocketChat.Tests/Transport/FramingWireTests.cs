@@ -206,10 +206,7 @@ public sealed class FramingWireTests
         await client.SendFrameAsync(Opcode.Text, [(byte)'o', (byte)'k', 0xC0, 0xAF]);
 
         // RFC 6455 §8.1: invalid UTF-8 in a text message fails the connection with 1007.
-        ServerFrame close = await client.ReadFrameAsync();
-        Assert.Equal(Opcode.Close, close.Opcode);
-        Assert.Equal(CloseCode.InvalidPayloadData, close.CloseCode);
-        await client.AssertServerClosesTcpAsync();
+        await client.AssertClosedWithAsync(CloseCode.InvalidPayloadData);
     }
 
     [Fact]
@@ -222,10 +219,7 @@ public sealed class FramingWireTests
         await client.SendFrameAsync(Opcode.Continuation, [0xFF], fin: false);
 
         // RFC 6455 §8.1 lets the server fail as soon as the bytes cannot be UTF-8: no final fragment is needed.
-        ServerFrame close = await client.ReadFrameAsync();
-        Assert.Equal(Opcode.Close, close.Opcode);
-        Assert.Equal(CloseCode.InvalidPayloadData, close.CloseCode);
-        await client.AssertServerClosesTcpAsync();
+        await client.AssertClosedWithAsync(CloseCode.InvalidPayloadData);
     }
 
     [Fact]
@@ -254,10 +248,7 @@ public sealed class FramingWireTests
         await client.SendFrameAsync(Opcode.Binary, new byte[1001]);
 
         // RFC 6455 §7.4.1: 1009 "a message that is too big for it to process".
-        ServerFrame close = await client.ReadFrameAsync();
-        Assert.Equal(Opcode.Close, close.Opcode);
-        Assert.Equal(CloseCode.MessageTooBig, close.CloseCode);
-        await client.AssertServerClosesTcpAsync();
+        await client.AssertClosedWithAsync(CloseCode.MessageTooBig);
     }
 
     [Fact]
@@ -286,10 +277,7 @@ public sealed class FramingWireTests
         header.WriteTo(bytes);
         await client.SendRawAsync(bytes);
 
-        ServerFrame close = await client.ReadFrameAsync();
-        Assert.Equal(Opcode.Close, close.Opcode);
-        Assert.Equal(CloseCode.MessageTooBig, close.CloseCode);
-        await client.AssertServerClosesTcpAsync();
+        await client.AssertClosedWithAsync(CloseCode.MessageTooBig);
     }
 
     [Fact]
@@ -304,10 +292,7 @@ public sealed class FramingWireTests
         // reads the Close frame and reports 1006. The server drains instead, so the whole write goes through.
         await client.SendFrameAsync(Opcode.Binary, new byte[16 * 1024 * 1024]);
 
-        ServerFrame close = await client.ReadFrameAsync();
-        Assert.Equal(Opcode.Close, close.Opcode);
-        Assert.Equal(CloseCode.MessageTooBig, close.CloseCode);
-        await client.AssertServerClosesTcpAsync();
+        await client.AssertClosedWithAsync(CloseCode.MessageTooBig);
         Assert.False(client.ClosedByReset, "the server reset the connection instead of closing it with FIN");
     }
 
