@@ -1,16 +1,170 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
 using System.Net.Sockets;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
 using RawSocketChat.Protocol;
 using RawSocketChat.Tests.Support;
+using RawSocketChat.Transport;
 
 namespace RawSocketChat.Tests.Transport;
 
 /// <summary>
-/// The outbound queue is bounded: a peer that sends but never reads cannot make the server buffer its echoes
-/// without limit. Once the bytes waiting for it pass --max-send-buffer-bytes it is disconnected, and nobody else
-/// notices.
+/// The outbound queue: <see cref="SendBuffer"/> keeps bytes in order however writes and the send loop's takes
+/// interleave; the send loop batches what a <see cref="WebSocketConnection.BatchSends"/> scope queued into one write;
+/// and the queue is bounded: a peer that sends but never reads cannot make the server buffer its echoes without
+/// limit. Once the bytes waiting for it pass --max-send-buffer-bytes it is disconnected, and nobody else notices.
 /// </summary>
 public sealed class SendBufferTests
 {
+    /// <summary>
+    /// Writes of any size (including ones that make the array grow while bytes are queued) interleaved with takes:
+    /// the batches, in order, are exactly the bytes written, in order.
+    /// </summary>
+    [Property(MaxTest = 300)]
+    public bool Batches_hold_the_written_bytes_in_order(byte[][] writes, bool[] takeAfter)
+    {
+        var buffer = new SendBuffer();
+        var written = new List<byte>();
+        var sent = new List<byte>();
+        for (int i = 0; i < writes.Length; i++)
+        {
+            byte[] chunk = writes[i] ?? [];
+            // Sometimes ask for more than is written, as FrameWriter does for a frame's header and payload.
+            Span<byte> span = buffer.GetSpan(chunk.Length + (i % 3) * 100);
+            chunk.CopyTo(span);
+            buffer.Advance(chunk.Length);
+            written.AddRange(chunk);
+            if (i < takeAfter.Length && takeAfter[i])
+                sent.AddRange(buffer.Take());
+        }
+        sent.AddRange(buffer.Take());
+        bool empty = buffer.QueuedLength == 0 && buffer.Take().Count == 0;
+        buffer.Release();
+        return empty && sent.SequenceEqual(written);
+    }
+
+    [Fact]
+    public void A_batch_stays_intact_while_the_next_one_is_written()
+    {
+        var buffer = new SendBuffer();
+        Write(buffer, 1, 100);
+        ArraySegment<byte> first = buffer.Take();
+        Write(buffer, 2, 5000); // grows the new queued array; must not touch the batch being "written"
+        ArraySegment<byte> second = buffer.Take();
+        Assert.All(first, b => Assert.Equal(1, b));
+        Assert.Equal(100, first.Count);
+        Assert.All(second, b => Assert.Equal(2, b));
+        Assert.Equal(5000, second.Count);
+        Assert.NotSame(first.Array, second.Array);
+        buffer.Release();
+    }
+
+    [Fact]
+    public void Advancing_past_the_span_is_refused()
+    {
+        var buffer = new SendBuffer();
+        int length = buffer.GetSpan(10).Length;
+        Assert.Throws<InvalidOperationException>(() => buffer.Advance(length + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => buffer.Advance(-1));
+    }
+
+    private static void Write(SendBuffer buffer, byte value, int count)
+    {
+        buffer.GetSpan(count)[..count].Fill(value);
+        buffer.Advance(count);
+    }
+
+    /// <summary>
+    /// Messages sent to a waiting connection inside <see cref="WebSocketConnection.BatchSends"/> leave in one write
+    /// when the scope ends (none before), in order; outside a scope the first send wakes the loop at once.
+    /// </summary>
+    [Fact]
+    public async Task Sends_in_a_batch_scope_leave_in_one_write_when_it_ends()
+    {
+        var socket = new RecordingStream();
+        var input = new Pipe();
+        var connection = new WebSocketConnection(1, socket, input.Reader, new ConnectionSettings(),
+            new IPEndPoint(IPAddress.Loopback, 1), IPAddress.Loopback, "/test", null, onAbort: () => { });
+        var handler = new OpenHandler();
+        Task<CloseInfo> run = connection.RunAsync(handler);
+        await handler.Opened.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        using (WebSocketConnection.BatchSends())
+        {
+            for (int i = 0; i < 10; i++)
+                Assert.True(connection.SendText(System.Text.Encoding.UTF8.GetBytes($"message {i}")));
+            Thread.Sleep(50); // the loop would have run by now had a send woken it (a scope cannot span an await)
+            Assert.Equal(0, socket.Writes);
+        }
+        await Eventually.TrueAsync(() => socket.Writes == 1, "the batch to be written");
+        await Task.Delay(50);
+        Assert.Equal(1, socket.Writes);
+
+        var bytes = new ReadOnlySequence<byte>(socket.Bytes);
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.True(FrameHeader.TryParse(bytes, out FrameHeader header, out int headerLength, out _));
+            Assert.Equal(Opcode.Text, header.Opcode);
+            Assert.Equal($"message {i}", System.Text.Encoding.UTF8.GetString(bytes.Slice(headerLength, header.PayloadLength).ToArray()));
+            bytes = bytes.Slice(headerLength + header.PayloadLength);
+        }
+        Assert.True(bytes.IsEmpty);
+        Assert.Equal(0, connection.UnsentBytes);
+
+        connection.SendText("alone"u8);
+        await Eventually.TrueAsync(() => socket.Writes == 2, "a send outside a scope to be written at once");
+
+        input.Writer.Complete();
+        CloseInfo closed = await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(CloseCode.AbnormalClosure, closed.Code);
+    }
+
+    private sealed class OpenHandler : IWebSocketHandler
+    {
+        public TaskCompletionSource Opened { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public IReadOnlyList<string> Subprotocols => [];
+        public ValueTask OnOpenAsync(WebSocketConnection connection)
+        {
+            Opened.SetResult();
+            return ValueTask.CompletedTask;
+        }
+        public ValueTask OnMessageAsync(WebSocketConnection connection, Opcode opcode, ReadOnlyMemory<byte> payload) => ValueTask.CompletedTask;
+        public ValueTask OnClosedAsync(WebSocketConnection connection, CloseInfo close) => ValueTask.CompletedTask;
+    }
+
+    /// <summary>A socket stand-in that keeps what is written and counts the writes.</summary>
+    private sealed class RecordingStream : Stream
+    {
+        private readonly MemoryStream _bytes = new();
+        private int _writes;
+        public int Writes => Volatile.Read(ref _writes);
+        public byte[] Bytes { get { lock (_bytes) return _bytes.ToArray(); } }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            lock (_bytes) _bytes.Write(buffer);
+            Interlocked.Increment(ref _writes);
+        }
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+        public override void Flush() { }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
     [Fact]
     public async Task Client_that_never_reads_is_disconnected_and_others_keep_working()
     {

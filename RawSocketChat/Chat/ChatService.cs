@@ -418,6 +418,8 @@ public sealed partial class ChatService : IAsyncDisposable
     /// </summary>
     private void OnCommitted(IReadOnlyList<PendingMessage> batch)
     {
+        // Every member gets the whole batch in one write rather than a race of one write per message.
+        using var sends = WebSocketConnection.BatchSends();
         foreach (PendingMessage pending in batch)
         {
             var session = (ChatSession)pending.State!;

@@ -15,8 +15,8 @@ public static class FrameWriter
     /// </summary>
     public static void WriteFrame(IBufferWriter<byte> writer, Opcode opcode, ReadOnlySpan<byte> payload, bool fin = true, byte rsv = 0)
     {
-        // Frames up to 64 KiB are written with one contiguous copy (the pipe rents a buffer that size); larger ones
-        // are streamed through GetSpan so that a 1 MiB frame never needs one 1 MiB block.
+        // Frames up to 64 KiB are written with one contiguous copy; larger ones are streamed through GetSpan, so a
+        // writer made of blocks (a PipeWriter) is never asked for one 1 MiB block.
         const int ContiguousLimit = 64 * 1024;
         var header = new FrameHeader(fin, rsv, opcode, Masked: false, payload.Length, 0);
         int headerLength = header.EncodedLength;
