@@ -139,8 +139,9 @@ public class FrameRoundTripProperties
     // ---- Checks ----
 
     /// <summary>
-    /// Delivers the stream the way a transport would: chunk by chunk, with unconsumed bytes carried over.
-    /// Also delivers it all at once as one many-segment sequence. Both must give exactly the expected events.
+    /// Delivers the stream the way a transport would: chunk by chunk, with unconsumed bytes carried over; chunk by
+    /// chunk as spans, each offered once; and all at once as one many-segment sequence. All three must give exactly
+    /// the expected events.
     /// </summary>
     private static void AssertRoundTrips(byte[] stream, Event[] expected, int[] cuts, ReceiverOptions? options = null)
     {
@@ -150,6 +151,12 @@ public class FrameRoundTripProperties
 
             Assert.Equal(expected, events);
             Assert.Empty(leftover);
+            Assert.False(receiver.IsMessageInProgress);
+        }
+
+        using (var receiver = new WebSocketReceiver(options))
+        {
+            Assert.Equal(expected, receiver.DeliverSpans(Segments.Cut(stream, cuts)));
             Assert.False(receiver.IsMessageInProgress);
         }
 

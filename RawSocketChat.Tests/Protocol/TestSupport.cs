@@ -182,6 +182,33 @@ internal static class ReceiverExtensions
         leftover = rest;
         return events;
     }
+
+    /// <summary>
+    /// Plays a transport that holds nothing back: each chunk is offered once, as a span, to the span overload of
+    /// <c>Receive</c>, which must consume all of it (keeping a cut header itself) unless it returns an event.
+    /// </summary>
+    public static List<Event> DeliverSpans(this WebSocketReceiver receiver, IEnumerable<byte[]> chunks)
+    {
+        var events = new List<Event>();
+        foreach (byte[] chunk in chunks)
+        {
+            int offset = 0;
+            while (true)
+            {
+                ReceiveResult result = receiver.Receive(chunk.AsSpan(offset), out int consumed);
+                offset += consumed;
+                if (result.Status == ReceiveStatus.NeedMoreData)
+                {
+                    // Only a receiver that has ended (after Close or a failure) leaves bytes unread.
+                    if (offset != chunk.Length && events.LastOrDefault()?.Status is not (ReceiveStatus.Close or ReceiveStatus.Failed))
+                        throw new InvalidOperationException($"NeedMoreData after consuming {offset} of {chunk.Length} bytes");
+                    break;
+                }
+                events.Add(Event.From(result));
+            }
+        }
+        return events;
+    }
 }
 
 /// <summary>An <see cref="IBufferWriter{T}"/> that hands out spans barely bigger than asked for, like a pipe near the end of a segment.</summary>

@@ -532,16 +532,16 @@ public class WebSocketReceiverTests
     // ---- The Receive contract ----
 
     [Fact]
-    public void Partial_header_is_left_in_the_input_for_next_time()
+    public void Partial_header_is_kept_by_the_receiver_until_the_rest_arrives()
     {
         using var receiver = new WebSocketReceiver();
         byte[] frame = Frames.Masked(Opcode.Text, Hello);
         var input = new ReadOnlySequence<byte>(frame[..4]);
 
         Assert.Equal(ReceiveStatus.NeedMoreData, receiver.Receive(ref input).Status);
-        Assert.Equal(4, input.Length);
+        Assert.Equal(0, input.Length); // consumed: the caller need not keep the 4 bytes
 
-        input = new ReadOnlySequence<byte>(frame);
+        input = new ReadOnlySequence<byte>(frame[4..]);
         ReceiveResult result = receiver.Receive(ref input);
         Assert.Equal(ReceiveStatus.Message, result.Status);
         Assert.Equal(Hello, result.Payload.ToArray());

@@ -21,6 +21,13 @@ namespace RawSocketChat.Transport;
 /// </summary>
 public sealed class Server : IAsyncDisposable
 {
+    /// <summary>
+    /// How a connection's socket is read: 4 KiB reads, and zero-byte reads first, so that an idle connection waits for
+    /// data without holding a buffer (the Kestrel idea). The receive-path benchmark reads the same way.
+    /// </summary>
+    internal static readonly StreamPipeReaderOptions InputPipeOptions =
+        new(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true);
+
     private readonly ServerOptions _options;
     private readonly Router _router;
     private readonly Log _log;
@@ -141,8 +148,7 @@ public sealed class Server : IAsyncDisposable
                     return;
                 stream = tls;
             }
-            // Zero-byte reads: an idle connection waits for data without holding a buffer (the Kestrel idea).
-            input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+            input = PipeReader.Create(stream, InputPipeOptions);
             await ServeAsync(id, socket, stream, input, remote, handshakeDeadline);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
