@@ -109,6 +109,9 @@ internal static class CompareCommand
 
         Metric clientCpu = new("client_cpu_pct", "generator CPU % (of its core)", false, Informational: true);
         Metric serverCpu = new("server_cpu_pct", "server CPU % (of its core)", false, Informational: true);
+        // At a fixed offered rate, deliveries/s only says whether the server kept up (a server that fell behind and
+        // catches up in the window even shows more than was offered): latency and `missing` are what compare.
+        Metric offeredDeliveries = new("deliveries_per_s", "deliveries/s (fixed offered rate)", true, Informational: true);
         var allSpecs = new Dictionary<string, WorkloadSpec>
         {
             ["echo-latency"] = new("echo-latency", "100 connections, 32 B text, 1 in flight each",
@@ -119,14 +122,14 @@ internal static class CompareCommand
                 [new("msgs_per_s", "msgs/s", true), new("mb_per_s", "MB/s", true), new("p99_ms", "p99 ms", false), serverCpu, clientCpu]),
             ["broadcast-rate"] = new("broadcast-rate", $"{broadcastSubscribers:N0} subscribers, 1 publisher at {broadcastRate} msg/s",
                 ["broadcast", "--connections", Str(broadcastSubscribers), "--rate", Str(broadcastRate)],
-                [new("deliveries_per_s", "deliveries/s", true), new("p50_ms", "p50 ms", false), new("p99_ms", "p99 ms", false), new("missing", "missing", false), serverCpu, clientCpu]),
+                [offeredDeliveries, new("p50_ms", "p50 ms", false), new("p99_ms", "p99 ms", false), new("missing", "missing", false), serverCpu, clientCpu]),
             ["broadcast-max"] = new("broadcast-max", $"{broadcastSubscribers:N0} subscribers, 1 publisher at max rate (256 unacked)",
                 ["broadcast", "--connections", Str(broadcastSubscribers), "--rate", "0"],
                 [new("deliveries_per_s", "deliveries/s", true), new("p50_ms", "p50 ms", false), new("p99_ms", "p99 ms", false), new("missing", "missing", false), serverCpu, clientCpu]),
             ["chat"] = new("chat", $"{chatUsers:N0} users in {chatRooms} rooms, {chatRate} msg/s each",
                 ["chat", "--connections", Str(chatUsers), "--rooms", Str(chatRooms), "--rate", Str(chatRate)],
-                [new("deliveries_per_s", "deliveries/s", true), new("ack_p50_ms", "ack p50 ms", false), new("ack_p99_ms", "ack p99 ms", false),
-                 new("p99_ms", "delivery p99 ms", false), new("missing", "missing", false), new("chat_errors", "errors", false), serverCpu, clientCpu]),
+                [offeredDeliveries, new("ack_p50_ms", "ack p50 ms", false), new("ack_p99_ms", "ack p99 ms", false),
+                 new("p50_ms", "delivery p50 ms", false), new("p99_ms", "delivery p99 ms", false), new("missing", "missing", false), new("chat_errors", "errors", false), serverCpu, clientCpu]),
             ["idle"] = new("idle", $"{idleConnections:N0} idle connections",
                 ["idle", "--connections", Str(idleConnections)],
                 [new("bytes_per_conn", "server bytes/connection (RSS)", false), new("opened", "opened", true, Informational: true)]),
