@@ -50,4 +50,25 @@ public class Utf8Benchmarks
         }
         return validator.Feed(rest) && validator.IsComplete;
     }
+
+    /// <summary>
+    /// Diagnostic: <see cref="Utf8.IsValid(ReadOnlySpan{byte})"/> called on pieces of about 1,460 bytes, each cut
+    /// before a code point (which a real chunked validator cannot choose: TCP cuts where it likes). It is the floor
+    /// for any validator fed in chunks: what the calls alone cost, with no borders to handle.
+    /// </summary>
+    [Benchmark(Description = "Utf8.IsValid per ~1460 B piece (floor)")]
+    public bool BclIsValidChunked()
+    {
+        ReadOnlySpan<byte> rest = _text;
+        while (rest.Length > 1460)
+        {
+            int end = 1460;
+            while ((rest[end] & 0xC0) == 0x80) // a continuation byte: back up to the start of its code point
+                end--;
+            if (!Utf8.IsValid(rest[..end]))
+                return false;
+            rest = rest[end..];
+        }
+        return Utf8.IsValid(rest);
+    }
 }

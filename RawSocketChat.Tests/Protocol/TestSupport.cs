@@ -178,6 +178,7 @@ internal static class ReceiverExtensions
             ReadOnlySequence<byte> input = Segments.Of(rest, chunk);
             events.AddRange(receiver.ReceiveAll(ref input));
             rest = input.ToArray();
+            receiver.ReleaseBuffers(); // as the transport does before it waits for the next read
         }
         leftover = rest;
         return events;
@@ -202,6 +203,8 @@ internal static class ReceiverExtensions
                     // Only a receiver that has ended (after Close or a failure) leaves bytes unread.
                     if (offset != chunk.Length && events.LastOrDefault()?.Status is not (ReceiveStatus.Close or ReceiveStatus.Failed))
                         throw new InvalidOperationException($"NeedMoreData after consuming {offset} of {chunk.Length} bytes");
+                    if (chunk.Length % 2 == 0)
+                        receiver.ReleaseBuffers(); // sometimes, as the transport does when the next read has to wait
                     break;
                 }
                 events.Add(Event.From(result));

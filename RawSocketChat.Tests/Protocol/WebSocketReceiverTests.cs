@@ -548,6 +548,22 @@ public class WebSocketReceiverTests
     }
 
     [Fact]
+    public void Releasing_buffers_between_reads_keeps_a_fragmented_message_in_progress()
+    {
+        using var receiver = new WebSocketReceiver();
+        byte[] first = Frames.Masked(Opcode.Text, "Hello, "u8, fin: false);
+        byte[] last = Frames.Masked(Opcode.Continuation, "world"u8);
+
+        Assert.Empty(receiver.ReceiveAll(first));
+        receiver.ReleaseBuffers(); // the transport, about to wait for the next read
+        List<Event> events = receiver.ReceiveAll(last);
+
+        Assert.Equal([Event.Message(Opcode.Text, "Hello, world"u8.ToArray())], events);
+        receiver.ReleaseBuffers();
+        Assert.Equal([Event.Message(Opcode.Text, "again"u8.ToArray())], receiver.ReceiveAll(Frames.Masked(Opcode.Text, "again"u8)));
+    }
+
+    [Fact]
     public void Payload_arriving_one_byte_at_a_time_is_consumed_as_it_comes()
     {
         using var receiver = new WebSocketReceiver();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using RawSocketChat.Protocol.Deflate;
 
 namespace RawSocketChat.Protocol;
@@ -31,9 +32,10 @@ public sealed record ReceiverOptions
 /// </para>
 /// <para>
 /// Payloads are unmasked while they are copied out of the network buffer into a pooled message buffer, so a
-/// message costs one pass over its bytes. The buffer is rented when the first payload bytes arrive, grows with the
-/// bytes that arrive (never ahead of them to the length a header declares), and is returned when the next call
-/// begins, so an idle connection holds no payload memory.
+/// message costs one pass over its bytes. The buffer is rented when the first payload bytes arrive and grows with the
+/// bytes that arrive (never ahead of them to the length a header declares). A busy connection reuses it for the next
+/// message; the transport calls <see cref="ReleaseBuffers"/> before it waits for the network, so an idle connection
+/// holds no payload memory.
 /// </para>
 /// </summary>
 public sealed class WebSocketReceiver : IDisposable
@@ -61,11 +63,19 @@ public sealed class WebSocketReceiver : IDisposable
     private bool _messageCompressed;
     private const int InflateInputChunk = 16 * 1024;
 
-    // The first rent for a message that is still arriving; a whole message that has arrived gets its exact size.
+    // The first rent for a message that is still arriving; a whole message that has arrived gets its size (at least
+    // SmallestMessageBuffer, so that one buffer serves a run of small messages of different lengths).
     private const int MinimumMessageBuffer = 4096;
+    private const int SmallestMessageBuffer = 256;
 
-    // A header cut by the end of a read: its first bytes wait here for the rest (a header is at most 14 bytes).
-    private readonly byte[] _partialHeader = new byte[FrameHeader.MaxLength];
+    // Between messages, a buffer up to this size is kept for the next one; a bigger one goes back to the pool at once.
+    private const int KeptMessageBuffer = 64 * 1024;
+
+    // A header cut by the end of a read: its first bytes wait here for the rest. Inline in this object (a header is
+    // at most 14 bytes), so it costs an idle connection no extra allocation.
+    [InlineArray(FrameHeader.MaxLength)]
+    private struct HeaderBytes { private byte _first; }
+    private HeaderBytes _partialHeader;
     private int _partialHeaderLength;
 
     // RFC 6455 §5.5: control payloads are at most 125 bytes, so one small buffer serves them all.
@@ -130,7 +140,7 @@ public sealed class WebSocketReceiver : IDisposable
     {
         consumed = 0;
         if (_releaseOnNextReceive)
-            ReleaseMessage();
+            RecycleMessage();
 
         while (_state != State.Closed)
         {
@@ -169,6 +179,7 @@ public sealed class WebSocketReceiver : IDisposable
     private bool TryReadHeader(ReadOnlySpan<byte> input, ref int consumed, out ProtocolError error)
     {
         ReadOnlySpan<byte> rest = input[consumed..];
+        Span<byte> kept = _partialHeader;
         if (_partialHeaderLength == 0)
         {
             if (FrameHeader.TryParse(rest, out _frame, out int length, out error))
@@ -179,16 +190,16 @@ public sealed class WebSocketReceiver : IDisposable
             if (error == ProtocolError.None)
             {
                 // Incomplete, so shorter than the longest header: keep it whole.
-                rest.CopyTo(_partialHeader);
+                rest.CopyTo(kept);
                 _partialHeaderLength = rest.Length;
                 consumed += rest.Length;
             }
             return false;
         }
 
-        int added = Math.Min(rest.Length, _partialHeader.Length - _partialHeaderLength);
-        rest[..added].CopyTo(_partialHeader.AsSpan(_partialHeaderLength));
-        if (FrameHeader.TryParse(_partialHeader.AsSpan(0, _partialHeaderLength + added), out _frame, out int headerLength, out error))
+        int added = Math.Min(rest.Length, kept.Length - _partialHeaderLength);
+        rest[..added].CopyTo(kept[_partialHeaderLength..]);
+        if (FrameHeader.TryParse(kept[..(_partialHeaderLength + added)], out _frame, out int headerLength, out error))
         {
             // The kept bytes did not make a header on their own, so the header ends inside this input.
             consumed += headerLength - _partialHeaderLength;
@@ -405,7 +416,7 @@ public sealed class WebSocketReceiver : IDisposable
                 if (error != ProtocolError.None)
                     return Fail(error);
                 _state = State.Closed;
-                ReleaseMessage();
+                ReleaseBuffers();
                 return ReceiveResult.Close(code, reason);
             }
         }
@@ -445,7 +456,7 @@ public sealed class WebSocketReceiver : IDisposable
             return;
 
         long grown = Math.Max(MinimumMessageBuffer, 4L * (_messageBuffer?.Length ?? 0));
-        int size = (int)Math.Max(needed, Math.Min(grown, frameEnd));
+        int size = (int)Math.Max(Math.Max(needed, SmallestMessageBuffer), Math.Min(grown, frameEnd));
         byte[] bigger = ArrayPool<byte>.Shared.Rent(size);
         if (_messageBuffer is not null)
         {
@@ -455,15 +466,35 @@ public sealed class WebSocketReceiver : IDisposable
         _messageBuffer = bigger;
     }
 
-    private void ReleaseMessage()
+    /// <summary>The message last delivered is done with: its buffer is kept for the next one, unless it is big.</summary>
+    private void RecycleMessage()
     {
         _releaseOnNextReceive = false;
-        if (_messageBuffer is not null && !IsMessageInProgress)
-        {
-            ArrayPool<byte>.Shared.Return(_messageBuffer);
-            _messageBuffer = null;
-        }
-        _messageLength = IsMessageInProgress ? _messageLength : 0;
+        _messageLength = 0;
+        if (_messageBuffer is { Length: > KeptMessageBuffer })
+            ReturnMessageBuffer();
+    }
+
+    /// <summary>
+    /// Returns the message buffer to the pool, unless a fragmented message is partly received (then it holds that
+    /// message). The transport calls this when it is about to wait for the network, so a busy connection reuses one
+    /// buffer while an idle one holds none. Like the next <see cref="Receive(ref ReadOnlySequence{byte})"/>, it ends
+    /// the life of the last message's payload.
+    /// </summary>
+    public void ReleaseBuffers()
+    {
+        if (_releaseOnNextReceive)
+            RecycleMessage();
+        if (!IsMessageInProgress)
+            ReturnMessageBuffer();
+    }
+
+    private void ReturnMessageBuffer()
+    {
+        if (_messageBuffer is null)
+            return;
+        ArrayPool<byte>.Shared.Return(_messageBuffer);
+        _messageBuffer = null;
     }
 
     private ReceiveResult Fail(ProtocolError error)
@@ -475,7 +506,7 @@ public sealed class WebSocketReceiver : IDisposable
     public void Dispose()
     {
         _messageOpcode = Opcode.Continuation;
-        ReleaseMessage();
+        ReleaseBuffers();
         _inflater?.Dispose();
         _state = State.Closed;
     }

@@ -290,7 +290,10 @@ public sealed class WebSocketConnection
     {
         while (true)
         {
-            ReadResult read = await _input.ReadAsync();
+            ValueTask<ReadResult> reading = _input.ReadAsync();
+            if (!reading.IsCompleted)
+                _receiver.ReleaseBuffers(); // about to wait for the network: an idle connection holds no message memory
+            ReadResult read = await reading;
             if (read.IsCanceled)
                 return; // Abort()
             ReadOnlySequence<byte> buffer = read.Buffer;
