@@ -84,13 +84,9 @@ public sealed class SendBufferTests
     [Fact]
     public async Task Sends_in_a_batch_scope_leave_in_one_write_when_it_ends()
     {
-        var socket = new RecordingStream();
-        var input = new Pipe();
-        var connection = new WebSocketConnection(1, socket, input.Reader, new ConnectionSettings(),
-            new IPEndPoint(IPAddress.Loopback, 1), IPAddress.Loopback, "/test", null, onAbort: () => { });
-        var handler = new OpenHandler();
-        Task<CloseInfo> run = connection.RunAsync(handler);
-        await handler.Opened.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await using var open = await OpenConnection.StartAsync();
+        WebSocketConnection connection = open.Connection;
+        RecordingStream socket = open.Socket;
 
         using (WebSocketConnection.BatchSends())
         {
@@ -116,10 +112,45 @@ public sealed class SendBufferTests
 
         connection.SendText("alone"u8);
         await Eventually.TrueAsync(() => socket.Writes == 2, "a send outside a scope to be written at once");
+    }
 
-        input.Writer.Complete();
-        CloseInfo closed = await run.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(CloseCode.AbnormalClosure, closed.Code);
+    /// <summary>A batch that queues 64 KiB or more for one connection does not wait for the scope to end.</summary>
+    [Fact]
+    public async Task A_big_batch_starts_writing_before_the_scope_ends()
+    {
+        await using var open = await OpenConnection.StartAsync();
+        using (WebSocketConnection.BatchSends())
+        {
+            Assert.True(open.Connection.SendBinary(new byte[70 * 1024]));
+            Assert.True(SpinWait.SpinUntil(() => open.Socket.Writes == 1, TimeSpan.FromSeconds(10)), "the loop was not woken");
+        }
+    }
+
+    /// <summary>A connection over a <see cref="RecordingStream"/>, running until disposed (its input then ends: 1006).</summary>
+    private sealed class OpenConnection : IAsyncDisposable
+    {
+        private readonly Pipe _input = new();
+        private Task<CloseInfo> _run = null!;
+        public RecordingStream Socket { get; } = new();
+        public WebSocketConnection Connection { get; private set; } = null!;
+
+        public static async Task<OpenConnection> StartAsync()
+        {
+            var open = new OpenConnection();
+            open.Connection = new WebSocketConnection(1, open.Socket, open._input.Reader, new ConnectionSettings(),
+                new IPEndPoint(IPAddress.Loopback, 1), IPAddress.Loopback, "/test", null, onAbort: () => { });
+            var handler = new OpenHandler();
+            open._run = open.Connection.RunAsync(handler);
+            await handler.Opened.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            return open;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _input.Writer.Complete();
+            CloseInfo closed = await _run.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(CloseCode.AbnormalClosure, closed.Code);
+        }
     }
 
     private sealed class OpenHandler : IWebSocketHandler

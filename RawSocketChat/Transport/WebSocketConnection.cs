@@ -179,7 +179,9 @@ public sealed class WebSocketConnection
     private void FlushLocked()
     {
         _unsentBytes = _output.QueuedLength + _writingBytes;
-        if (t_batchDepth == 0)
+        // Past BatchWakeLimit the loop starts writing at once, batch or not: on a server with cores to spare it
+        // drains while the rest is queued, so a big batch does not push a healthy member toward MaxSendBufferBytes.
+        if (t_batchDepth == 0 || _output.QueuedLength >= BatchWakeLimit)
         {
             WakeSendLoopLocked();
         }
@@ -198,6 +200,7 @@ public sealed class WebSocketConnection
         _sendSignal.Set(); // the loop resumes on the thread pool, not here under the lock
     }
 
+    private const int BatchWakeLimit = 64 * 1024;
     [ThreadStatic] private static int t_batchDepth;
     [ThreadStatic] private static List<WebSocketConnection>? t_deferredWakes;
 
