@@ -140,6 +140,7 @@ internal static class CompareCommand
         var failures = new List<string>();
         int port = portBase;
         var total = Stopwatch.StartNew();
+        string loadAtStart = LoadAverage();
         foreach (WorkloadSpec spec in specs)
         {
             currentWorkload = spec.Name;
@@ -185,7 +186,7 @@ internal static class CompareCommand
         if (tmpfs is not null && Directory.Exists(tmpfs))
             Directory.Delete(tmpfs, recursive: true);
 
-        string report = Report(specs, chosen, results, failures, rounds, duration, warmup, canPin, args, total.Elapsed);
+        string report = Report(specs, chosen, results, failures, rounds, duration, warmup, canPin, args, total.Elapsed, loadAtStart);
         Console.WriteLine(report);
         if (outFile is not null)
             await File.WriteAllTextAsync(outFile, report);
@@ -243,12 +244,12 @@ internal static class CompareCommand
     }
 
     private static string Report(List<WorkloadSpec> specs, List<Target> targets, Dictionary<(string, string), List<LoadResult>> results,
-        List<string> failures, int rounds, double duration, double warmup, bool pinned, string[] args, TimeSpan elapsed)
+        List<string> failures, int rounds, double duration, double warmup, bool pinned, string[] args, TimeSpan elapsed, string loadAtStart)
     {
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"### Side by side — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {MachineDescription()}");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {MachineDescription()}; load average (1, 5, 15 min) {loadAtStart} at the start, {LoadAverage()} at the end — anything above what the run itself adds (about 2 on 2 cores) is other work on the machine");
         md.AppendLine(CultureInfo.InvariantCulture, $"- .NET: {RuntimeInformation.FrameworkDescription} (SDK {DotnetSdkVersion()}), {RuntimeInformation.OSDescription}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- {(pinned ? "Each server pinned to CPU 0, the generator to CPU 1 (taskset)" : "NOT pinned")}; {rounds} interleaved rounds; {warmup} s warm-up + {duration} s measured per run; each run starts a fresh server process. Total {elapsed:hh\\:mm\\:ss}.");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Command: `compare {string.Join(' ', args)}`");
@@ -334,7 +335,20 @@ internal static class CompareCommand
         }
         catch (IOException) { }
         double memoryGiB = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
-        return $"{model}, {Environment.ProcessorCount} logical CPUs, {memoryGiB:0} GiB, shared with other users (noisy)";
+        return $"{model}, {Environment.ProcessorCount} logical CPUs, {memoryGiB:0} GiB";
+    }
+
+    /// <summary>The first three fields of /proc/loadavg, or "unknown".</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
     }
 
     private static string DotnetSdkVersion()
