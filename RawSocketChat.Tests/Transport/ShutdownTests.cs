@@ -32,6 +32,32 @@ public sealed class ShutdownTests
         }
     }
 
+    /// <summary>
+    /// A shutdown that begins just as a 101 goes out (the server's test seam starts it at that moment) still closes
+    /// that connection with 1001. The 101 used to be written before the connection was registered, so the shutdown
+    /// did not see it, and the client got a bare TCP close at the shutdown timeout.
+    /// </summary>
+    [Fact]
+    public async Task A_shutdown_that_begins_as_a_101_goes_out_still_closes_that_connection_with_1001()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        Task? stop = null;
+        server.App.Server.AfterUpgradeWritten = () =>
+        {
+            stop ??= server.App.Server.StopAsync(); // walks the open connections before it first awaits
+            return Task.CompletedTask;
+        };
+
+        await using RawClient client = await RawClient.OpenAsync(server);
+        ServerFrame close = await client.ReadFrameAsync();
+        Assert.Equal(Opcode.Close, close.Opcode);
+        Assert.Equal(CloseCode.GoingAway, close.CloseCode);
+        await client.SendCloseAsync(CloseCode.GoingAway);
+        await client.AssertServerClosesTcpAsync();
+        await Volatile.Read(ref stop)!.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("shutdown timeout", server.LogText);
+    }
+
     [Fact]
     public async Task Shutdown_does_not_wait_forever_for_a_client_that_never_answers_the_close()
     {

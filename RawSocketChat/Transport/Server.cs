@@ -312,11 +312,18 @@ public sealed class Server : IAsyncDisposable
         request = null;
         try
         {
-            await WriteResponseAsync(stream, response, headOnly: false);
             string? subprotocol = response.Headers.FirstOrDefault(h => h.Key == "Sec-WebSocket-Protocol").Value;
             var connection = new WebSocketConnection(id, stream, input, _settings, remote, client, path, subprotocol,
                 onAbort: () => CloseSocket(socket), deflate);
+            // Registered before the client can see the 101, then checked against a shutdown that began meanwhile:
+            // StopAsync marks itself started before it walks _open, so either it finds this connection or we see the
+            // mark. Without this, a handshake finishing during shutdown got no 1001 and was dropped at the timeout.
             _open[id] = connection;
+            if (Volatile.Read(ref _stopCalled) != 0)
+                connection.Close(CloseCode.GoingAway, "server shutting down"); // queued; sent after the 101 below
+            await WriteResponseAsync(stream, response, headOnly: false);
+            if (AfterUpgradeWritten is { } seam)
+                await seam();
             _metrics?.ConnectionOpened();
             _log.Info($"open id={id} peer={remote} client={client} path={path}{(subprotocol is null ? "" : " subprotocol=" + subprotocol)}{(deflate is null ? "" : $" extensions=\"{deflate}\"")}");
 
@@ -444,6 +451,9 @@ public sealed class Server : IAsyncDisposable
         }
         catch (OperationCanceledException) { }
     }
+
+    /// <summary>A test seam: awaited right after a 101 response is written, before the connection runs.</summary>
+    internal Func<Task>? AfterUpgradeWritten { get; set; }
 
     /// <summary>
     /// The first step of a shutdown: no new connection is accepted and handshakes in progress are dropped, while open
