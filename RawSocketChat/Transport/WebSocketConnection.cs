@@ -247,7 +247,7 @@ public sealed class WebSocketConnection
 
     private void Overflowed()
     {
-        // Called under the lock: mark closed so nothing more is queued, then drop the connection outside the pipe.
+        // Called under the lock: mark closed so nothing more is queued, then drop the connection outside the lock.
         _closeInfo ??= new CloseInfo(CloseCode.PolicyViolation, "send buffer limit exceeded", CloseInitiator.Server);
         _closeState = CloseState.Closed;
         ThreadPool.UnsafeQueueUserWorkItem(static c => c.Abort(CloseCode.PolicyViolation, "send buffer limit exceeded"), this, preferLocal: false);
