@@ -3,10 +3,10 @@ using System.Buffers;
 namespace RawSocketChat.Transport;
 
 /// <summary>
-/// The bytes a connection has queued for its socket, held in two pooled arrays used in turn. Senders append frames
-/// to the <em>queued</em> array (this is an <see cref="IBufferWriter{T}"/>, so <c>FrameWriter</c> writes straight
+/// The bytes a connection has queued for its socket, held in two pooled buffers used in turn. Senders append frames
+/// to the <em>queued</em> one (this is an <see cref="IBufferWriter{T}"/>, so <c>FrameWriter</c> writes straight
 /// into it) while the send loop writes the other one to the socket. When that write completes, the loop calls
-/// <see cref="Take"/>: the arrays swap roles, and everything queued during the write leaves in the next one.
+/// <see cref="Take"/>: the buffers swap roles, and everything queued during the write leaves in the next one.
 /// A busy connection thus makes one system call per batch rather than per message, and no byte is copied between
 /// the frame encoder and the socket.
 /// <para>
@@ -24,76 +24,35 @@ internal sealed class SendBuffer : IBufferWriter<byte>
     // few hundred bytes. The array grows twofold when a burst needs more.
     private const int MinimumSize = 1024;
 
-    private byte[]? _queued;
-    private int _queuedLength;
-    private byte[]? _spare; // written by the loop's last write; becomes the queued array at the next Take
+    private PooledBufferWriter _queued = new(MinimumSize);
+    private PooledBufferWriter _spare = new(MinimumSize); // written by the loop's last write; queued again at the next Take
 
     /// <summary>Bytes queued and not yet taken by the send loop.</summary>
-    public int QueuedLength => _queuedLength;
+    public int QueuedLength => _queued.WrittenCount;
 
-    public Span<byte> GetSpan(int sizeHint = 0)
-    {
-        EnsureCapacity(sizeHint);
-        return _queued.AsSpan(_queuedLength);
-    }
+    public Span<byte> GetSpan(int sizeHint = 0) => _queued.GetSpan(sizeHint);
 
-    public Memory<byte> GetMemory(int sizeHint = 0)
-    {
-        EnsureCapacity(sizeHint);
-        return _queued.AsMemory(_queuedLength);
-    }
+    public Memory<byte> GetMemory(int sizeHint = 0) => _queued.GetMemory(sizeHint);
 
-    public void Advance(int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (_queued is null || count > _queued.Length - _queuedLength)
-            throw new InvalidOperationException("Advanced past the span returned by GetSpan.");
-        _queuedLength += count;
-    }
+    public void Advance(int count) => _queued.Advance(count);
 
     /// <summary>
-    /// Hands everything queued to the send loop and starts a new batch in the array the loop wrote last (whose write
+    /// Hands everything queued to the send loop and starts a new batch in the buffer the loop wrote last (whose write
     /// has completed, since the loop only calls this between writes). Empty when nothing is queued.
     /// </summary>
     public ArraySegment<byte> Take()
     {
-        if (_queuedLength == 0)
+        if (_queued.WrittenCount == 0)
             return ArraySegment<byte>.Empty;
-        var batch = new ArraySegment<byte>(_queued!, 0, _queuedLength);
-        _queued = _spare;
-        _spare = batch.Array;
-        _queuedLength = 0;
-        return batch;
+        (_queued, _spare) = (_spare, _queued);
+        _queued.Clear();
+        return _spare.WrittenSegment;
     }
 
     /// <summary>Returns both arrays to the pool. Only when nothing is queued and no write is in progress.</summary>
     public void Release()
     {
-        _queuedLength = 0;
-        Return(ref _queued);
-        Return(ref _spare);
-    }
-
-    private void EnsureCapacity(int sizeHint)
-    {
-        int needed = _queuedLength + Math.Max(sizeHint, 1);
-        if (_queued is not null && _queued.Length >= needed)
-            return;
-
-        int size = Math.Max(needed, Math.Max(MinimumSize, 2 * (_queued?.Length ?? 0)));
-        byte[] bigger = ArrayPool<byte>.Shared.Rent(size);
-        if (_queued is not null)
-        {
-            _queued.AsSpan(0, _queuedLength).CopyTo(bigger);
-            ArrayPool<byte>.Shared.Return(_queued);
-        }
-        _queued = bigger;
-    }
-
-    private static void Return(ref byte[]? array)
-    {
-        if (array is not null)
-            ArrayPool<byte>.Shared.Return(array);
-        array = null;
+        _queued.Dispose();
+        _spare.Dispose();
     }
 }

@@ -169,7 +169,7 @@ public sealed class WebSocketConnection
     /// </summary>
     private void WriteCompressedLocked(Opcode opcode, ReadOnlySpan<byte> payload)
     {
-        using var compressed = new PooledBufferWriter(payload.Length / 2 + 64);
+        using var compressed = new PooledBufferWriter(Math.Max(payload.Length / 2 + 64, 256));
         _deflater!.Compress(payload, compressed);
         FrameWriter.WriteFrame(_output, opcode, compressed.WrittenSpan, fin: true, rsv: FrameHeader.Rsv1);
         FlushLocked();
