@@ -43,7 +43,6 @@ public sealed class WebSocketConnection
     private bool _sendLoopWaiting;   // the send loop found nothing queued and waits for _sendSignal
     private bool _wakeDeferred;      // in this thread's t_deferredWakes, to be woken when its SendBatch ends
     private int _writingBytes;       // taken by the send loop, write in progress
-    private long _unsentBytes;       // queued plus being written; changed under _sendLock only
     private long _lastReceivedTicks;
     private long _lastPingTicks;
     private long _closeSentTicks;
@@ -94,7 +93,16 @@ public sealed class WebSocketConnection
     public bool IsOpen => _closeState == CloseState.Open;
 
     /// <summary>Outbound bytes queued and not yet written to the socket.</summary>
-    public long UnsentBytes => Volatile.Read(ref _unsentBytes);
+    public long UnsentBytes
+    {
+        get
+        {
+            lock (_sendLock)
+                return UnsentBytesLocked;
+        }
+    }
+
+    private long UnsentBytesLocked => (long)_output.QueuedLength + _writingBytes;
 
     public bool SendText(ReadOnlySpan<byte> utf8) => Send(Opcode.Text, utf8);
     public bool SendBinary(ReadOnlySpan<byte> data) => Send(Opcode.Binary, data);
@@ -116,11 +124,8 @@ public sealed class WebSocketConnection
             // RFC 6455 §5.5.1: after sending a Close frame, the endpoint MUST NOT send any more data frames.
             if (_closeState != CloseState.Open)
                 return false;
-            if (_unsentBytes + payload.Length > _settings.MaxSendBufferBytes)
-            {
-                Overflowed();
+            if (!HasRoomLocked(payload.Length))
                 return false;
-            }
             if (compress && _deflater is not null && payload.Length >= _compressionThreshold)
                 WriteCompressedLocked(opcode, payload);
             else
@@ -175,10 +180,9 @@ public sealed class WebSocketConnection
         FlushLocked();
     }
 
-    /// <summary>Counts what the frame just written added, and wakes the send loop (now, or when the batch ends).</summary>
+    /// <summary>Wakes the send loop for the frame just written: now, or when the batch ends.</summary>
     private void FlushLocked()
     {
-        _unsentBytes = _output.QueuedLength + _writingBytes;
         // Past BatchWakeLimit the loop starts writing at once, batch or not: on a server with cores to spare it
         // drains while the rest is queued, so a big batch does not push a healthy member toward MaxSendBufferBytes.
         if (t_batchDepth == 0 || _output.QueuedLength >= BatchWakeLimit)
@@ -245,12 +249,18 @@ public sealed class WebSocketConnection
         WakeSendLoopLocked();
     }
 
-    private void Overflowed()
+    /// <summary>
+    /// Whether <paramref name="length"/> more bytes fit under <c>MaxSendBufferBytes</c>. When they do not, the peer is
+    /// not reading what we send: the connection is marked closed so nothing more is queued, and dropped outside the lock.
+    /// </summary>
+    private bool HasRoomLocked(int length)
     {
-        // Called under the lock: mark closed so nothing more is queued, then drop the connection outside the lock.
+        if (UnsentBytesLocked + length <= _settings.MaxSendBufferBytes)
+            return true;
         _closeInfo ??= new CloseInfo(CloseCode.PolicyViolation, "send buffer limit exceeded", CloseInitiator.Server);
         _closeState = CloseState.Closed;
         ThreadPool.UnsafeQueueUserWorkItem(static c => c.Abort(CloseCode.PolicyViolation, "send buffer limit exceeded"), this, preferLocal: false);
+        return false;
     }
 
     /// <summary>Runs the connection until it is closed; returns how it ended. Never throws.</summary>
@@ -393,11 +403,8 @@ public sealed class WebSocketConnection
         {
             if (_closeState != CloseState.Open)
                 return;
-            if (_unsentBytes + payload.Length > _settings.MaxSendBufferBytes)
-            {
-                Overflowed();
+            if (!HasRoomLocked(payload.Length))
                 return;
-            }
             WriteFrameLocked(opcode, payload);
         }
     }
@@ -417,7 +424,6 @@ public sealed class WebSocketConnection
                 {
                     batch = _output.Take();
                     _writingBytes = batch.Count;
-                    _unsentBytes = batch.Count; // nothing is queued right after Take
                     if (batch.Count == 0)
                     {
                         _output.Release(); // an idle connection holds no send memory
