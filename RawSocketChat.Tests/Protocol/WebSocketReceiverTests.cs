@@ -228,6 +228,38 @@ public class WebSocketReceiverTests
         AssertFailed(1002, ProtocolError.NonMinimalLength, ReceiveFirst(header));
     }
 
+    /// <summary>
+    /// A bad header cut into single bytes: the receiver keeps the first bytes, and fails with the same close code
+    /// once the whole header is in (FrameHeader.TryParse decides on complete headers) — through the span overload
+    /// and through the sequence one.
+    /// </summary>
+    [Theory]
+    [InlineData(new byte[] { 0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4 }, ProtocolError.LengthHighBitSet, 14)]
+    [InlineData(new byte[] { 0x82, 0xFE, 0x00, 0x05, 1, 2, 3, 4, 10, 20, 30, 40, 50 }, ProtocolError.NonMinimalLength, 8)]
+    public void Bad_header_arriving_byte_by_byte_fails_once_it_is_whole(byte[] header, ProtocolError error, int decidedAt)
+    {
+        using var bySpan = new WebSocketReceiver();
+        using var bySequence = new WebSocketReceiver();
+        for (int i = 0; i < header.Length; i++)
+        {
+            ReceiveResult spanResult = bySpan.Receive(header.AsSpan(i, 1), out int consumed);
+            var input = new ReadOnlySequence<byte>(header, i, 1);
+            ReceiveResult sequenceResult = bySequence.Receive(ref input);
+            if (i + 1 < decidedAt)
+            {
+                Assert.Equal(ReceiveStatus.NeedMoreData, spanResult.Status);
+                Assert.Equal(1, consumed);
+                Assert.Equal(ReceiveStatus.NeedMoreData, sequenceResult.Status);
+                Assert.Equal(0, input.Length);
+                continue;
+            }
+            AssertFailed(1002, error, spanResult);
+            AssertFailed(1002, error, sequenceResult);
+            return;
+        }
+        Assert.Fail("the header was never refused");
+    }
+
     // ---- Fragmentation (§5.4) ----
 
     // RFC 6455 §5.7: "A fragmented unmasked text message" — "Hel" then "lo" (masked here, as a client sends it).
