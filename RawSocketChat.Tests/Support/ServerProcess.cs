@@ -91,7 +91,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(dll);
         foreach (string arg in (string[])["--host", "127.0.0.1", "--port", "0", "--log-level", "info", "--pbkdf2-iterations", "1000",
-                     "--shutdown-timeout", "5s", "--data", dataFile])
+                     "--shutdown-timeout", "5s", "--data", dataFile, "--diagnostics", "on"])
             start.ArgumentList.Add(arg);
         foreach (string arg in args)
             start.ArgumentList.Add(arg);
@@ -152,6 +152,42 @@ public sealed partial class ServerProcess : IAsyncDisposable
                 if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
                     return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
             throw new InvalidOperationException("VmRSS not found");
+        }
+    }
+
+    /// <summary>
+    /// What the server keeps: <c>GET /debug/memory</c> (<c>--diagnostics on</c>, which every test server has) runs a
+    /// full blocking compacting collection in the server and reports its live managed heap. Unlike
+    /// <see cref="RssBytes"/> this does not depend on how much garbage the GC's budget lets pile up between
+    /// collections, which .NET sizes from the CPU's cache: a bound on it holds on every machine.
+    /// </summary>
+    public async Task<ServerMemory> MemoryAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        string json = await http.GetStringAsync($"http://127.0.0.1:{Port}/debug/memory");
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        System.Text.Json.JsonElement root = document.RootElement;
+        return new ServerMemory(root.GetProperty("liveHeapBytes").GetInt64(), root.GetProperty("committedBytes").GetInt64(),
+            root.GetProperty("connectionsOpen").GetInt64(), root.GetProperty("connectionsReachable").GetInt64(), RssBytes);
+    }
+
+    /// <summary>
+    /// Waits (up to 30 s) until exactly <paramref name="open"/> connections are open and no closed one is still
+    /// reachable after a full collection, and returns that reading. A closed connection that never becomes
+    /// collectable is a leak, and fails the test here.
+    /// </summary>
+    public async Task<ServerMemory> SettledMemoryAsync(int open)
+    {
+        ServerMemory last = default;
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            last = await MemoryAsync();
+            if (last.ConnectionsOpen == open && last.ConnectionsReachable == open)
+                return last;
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"expected {open} connection(s) open and reachable, and no closed one still reachable (a leak); the server has {last}");
+            await Task.Delay(100);
         }
     }
 
@@ -235,6 +271,19 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int signal);
+}
+
+/// <summary>
+/// One reading of <see cref="ServerProcess.MemoryAsync"/>: the live managed heap and the GC's committed memory just
+/// after a full collection; the WebSocket connections open, and those still reachable (open, or closed and leaked);
+/// and the RSS read right after (a second, coarser figure that also sees native memory).
+/// </summary>
+public readonly record struct ServerMemory(long LiveHeapBytes, long CommittedBytes, long ConnectionsOpen, long ConnectionsReachable, long RssBytes)
+{
+    public override string ToString() =>
+        $"live heap {Mib(LiveHeapBytes)}, GC committed {Mib(CommittedBytes)}, RSS {Mib(RssBytes)}, {ConnectionsOpen} connection(s) open, {ConnectionsReachable} reachable";
+
+    public static string Mib(long bytes) => $"{bytes / 1048576.0:0.0} MiB";
 }
 
 /// <summary>

@@ -49,8 +49,11 @@ public sealed class App : IAsyncDisposable
                 .MapGet("/metrics", new MetricsPage(metrics).Handle)
                 .MapWebSocket("/echo", new EchoEndpoint())
                 .MapWebSocket("/chat", new ChatEndpoint(chat));
+            ConnectionTracker? tracker = options.Diagnostics ? new ConnectionTracker() : null;
+            if (tracker is not null)
+                router.MapGet("/debug/memory", new MemoryPage(metrics, tracker).Handle);
 
-            var server = new Server(options, router, log, metrics);
+            var server = new Server(options, router, log, metrics, tracker);
             server.Start();
             return new App(server, chat, store);
         }

@@ -62,6 +62,9 @@ public sealed class ServerOptions
     public string MongoWriteConcern { get; set; } = "majority";
     public TimeSpan MongoTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Serves <c>GET /debug/memory</c> to loopback clients (a forced full collection per request).</summary>
+    public bool Diagnostics { get; set; }
+
     /// <summary>True when <c>--tls-cert</c> and <c>--tls-key</c> are given: the port speaks https:// and wss://.</summary>
     public bool TlsEnabled => TlsCert.Length > 0;
 
@@ -103,6 +106,7 @@ public sealed class ServerOptions
         new("mongo", "MongoDB connection string (mongodb://host:27017/rawsocketchat): store in MongoDB instead of --data", o => o.Mongo, (o, v) => { if (v.Length > 0) _ = Storage.Mongo.MongoStoreOptions.ParseConnectionString(v); o.Mongo = v; }, Secret: true),
         new("mongo-write-concern", "Acknowledgement MongoDB writes wait for: majority or a member count (always journaled)", o => o.MongoWriteConcern, (o, v) => { _ = Storage.Mongo.MongoStoreOptions.ParseWriteConcern(v); o.MongoWriteConcern = v.Trim(); }),
         new("mongo-timeout", "How long start-up and each MongoDB operation wait for a reachable server before failing", o => Dur(o.MongoTimeout), (o, v) => o.MongoTimeout = ParseDuration(v)),
+        new("diagnostics", "Serve GET /debug/memory to loopback clients: the live heap after a forced full GC (for leak tests; pauses the server): on or off", o => OnOff(o.Diagnostics), (o, v) => o.Diagnostics = ParseOnOff(v)),
     ];
 
     /// <summary>One option. A <paramref name="Secret"/> value (a connection string with a password) is never echoed in errors.</summary>

@@ -36,6 +36,7 @@ public sealed class Server : IAsyncDisposable
     private readonly ConnectionSettings _settings;
     private readonly ConnectionLimiter _limiter;
     private readonly Monitoring.ServerMetrics? _metrics;
+    private readonly Monitoring.ConnectionTracker? _tracker;
     private readonly TcpListener _listener;
     private readonly TlsCertificates? _tls;
     // Cancelled when shutdown begins: stops accepting and drops handshakes in progress.
@@ -49,9 +50,10 @@ public sealed class Server : IAsyncDisposable
     private int _stopCalled;
     private int _sockets;
 
-    public Server(ServerOptions options, Router router, Log log, Monitoring.ServerMetrics? metrics = null)
+    public Server(ServerOptions options, Router router, Log log, Monitoring.ServerMetrics? metrics = null, Monitoring.ConnectionTracker? tracker = null)
     {
         _metrics = metrics;
+        _tracker = tracker;
         _options = options;
         _router = router;
         _log = log;
@@ -315,6 +317,7 @@ public sealed class Server : IAsyncDisposable
             string? subprotocol = response.Headers.FirstOrDefault(h => h.Key == "Sec-WebSocket-Protocol").Value;
             var connection = new WebSocketConnection(id, stream, input, _settings, remote, client, path, subprotocol,
                 onAbort: () => CloseSocket(socket), deflate);
+            _tracker?.Track(connection);
             // Registered before the client can see the 101, then checked against a shutdown that began meanwhile:
             // StopAsync marks itself started before it walks _open, so either it finds this connection or we see the
             // mark. Without this, a handshake finishing during shutdown got no 1001 and was dropped at the timeout.
