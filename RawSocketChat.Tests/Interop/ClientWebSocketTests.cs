@@ -68,7 +68,7 @@ public sealed class ClientWebSocketTests
         await using TestServer server = await TestServer.StartAsync(o =>
         {
             o.PingInterval = TimeSpan.FromMilliseconds(200);
-            o.IdleTimeout = TimeSpan.FromSeconds(1);
+            o.IdleTimeout = TimeSpan.FromSeconds(2); // 1.8 s for each Pong to arrive, even on a loaded machine
         });
         using ClientWebSocket socket = await ConnectAsync(server, keepAlive: TimeSpan.Zero); // the client sends nothing on its own
 
@@ -76,7 +76,7 @@ public sealed class ClientWebSocketTests
         // if the Pongs did not reach the server, it would close with 1001 and this receive would see the Close.
         var buffer = new byte[64];
         Task<WebSocketReceiveResult> pending = socket.ReceiveAsync(buffer, Cancel(TimeSpan.FromSeconds(20)));
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await Task.Delay(TimeSpan.FromSeconds(4));
         Assert.False(pending.IsCompleted, HowItEnded(pending));
 
         await socket.SendAsync("still open"u8.ToArray(), WebSocketMessageType.Text, true, Cancel());
