@@ -37,6 +37,12 @@ public sealed class RawClient : IAsyncDisposable
 
     public Socket Socket => _tcp.Client;
 
+    /// <summary>
+    /// When set, reads are paced to about this many bytes per second (a slow link or a busy phone), in reads of a
+    /// sixteenth of a second's worth; the kernel's receive buffer fills and the server's writes slow down.
+    /// </summary>
+    public int? ReadBytesPerSecond { get; set; }
+
     /// <summary>True when the connection ended with a TCP reset (RST) rather than an orderly FIN.</summary>
     public bool ClosedByReset { get; private set; }
 
@@ -264,7 +270,12 @@ public sealed class RawClient : IAsyncDisposable
         int n;
         try
         {
-            n = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
+            Memory<byte> into = _buffer.AsMemory(_end);
+            if (ReadBytesPerSecond is { } rate)
+                into = into[..Math.Min(into.Length, Math.Max(1, rate / 16))];
+            n = await _stream.ReadAsync(into, cancellationToken);
+            if (ReadBytesPerSecond is { } pace && n > 0)
+                await Task.Delay(TimeSpan.FromSeconds((double)n / pace), cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -23,6 +23,7 @@ public sealed class ServerOptions
     // Framing and connection life
     public long MaxMessageBytes { get; set; } = 1024 * 1024;
     public long MaxSendBufferBytes { get; set; } = 4 * 1024 * 1024;
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(30);
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(75);
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -77,7 +78,8 @@ public sealed class ServerOptions
         new("handshake-timeout", "Time to complete the opening handshake before the TCP connection is dropped", o => Dur(o.HandshakeTimeout), (o, v) => o.HandshakeTimeout = ParseDuration(v)),
         new("allowed-origins", "Browser origins allowed: '*', 'self', 'null' or scheme://host[:port], comma-separated", o => o.AllowedOrigins, (o, v) => { _ = new OriginPolicy(v); o.AllowedOrigins = v; }),
         new("max-message-bytes", "Largest WebSocket message across all fragments; larger closes with 1009", o => Num(o.MaxMessageBytes), (o, v) => o.MaxMessageBytes = ParseInt(v, 125, 1 << 30)),
-        new("max-send-buffer-bytes", "Outbound bytes queued for a peer that is not reading before it is disconnected", o => Num(o.MaxSendBufferBytes), (o, v) => o.MaxSendBufferBytes = ParseInt(v, 1024, int.MaxValue)),
+        new("max-send-buffer-bytes", "Outbound bytes that may wait behind the write in progress; past it the peer is closed with 1008 (a message alone is always sent, whatever its size)", o => Num(o.MaxSendBufferBytes), (o, v) => o.MaxSendBufferBytes = ParseInt(v, 1024, int.MaxValue)),
+        new("send-timeout", "A write to the peer that makes no progress for this long drops the connection (the peer reads nothing)", o => Dur(o.SendTimeout), (o, v) => o.SendTimeout = ParseDuration(v)),
         new("ping-interval", "Send a ping when nothing was received for this long", o => Dur(o.PingInterval), (o, v) => o.PingInterval = ParseDuration(v)),
         new("idle-timeout", "Close a connection from which nothing was received for this long", o => Dur(o.IdleTimeout), (o, v) => o.IdleTimeout = ParseDuration(v)),
         new("close-timeout", "Wait this long for the peer's Close before dropping TCP", o => Dur(o.CloseTimeout), (o, v) => o.CloseTimeout = ParseDuration(v)),

@@ -7,7 +7,10 @@ namespace RawSocketChat.Transport;
 public sealed record ConnectionSettings
 {
     public ReceiverOptions Receiver { get; init; } = new();
+    /// <summary>Bytes that may wait behind the write in progress (a message alone in the queue is always taken).</summary>
     public long MaxSendBufferBytes { get; init; } = 4 * 1024 * 1024;
+    /// <summary>How long a write to the peer may go without progress before the connection is dropped.</summary>
+    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(75);
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);

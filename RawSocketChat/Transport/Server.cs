@@ -64,6 +64,7 @@ public sealed class Server : IAsyncDisposable
         {
             Receiver = new ReceiverOptions { MaxMessageBytes = options.MaxMessageBytes },
             MaxSendBufferBytes = options.MaxSendBufferBytes,
+            SendTimeout = options.SendTimeout,
             PingInterval = options.PingInterval,
             IdleTimeout = options.IdleTimeout,
             CloseTimeout = options.CloseTimeout,
@@ -440,7 +441,7 @@ public sealed class Server : IAsyncDisposable
 
     private async Task HeartbeatLoopAsync()
     {
-        double shortest = Math.Min(_options.PingInterval.TotalMilliseconds, Math.Min(_options.IdleTimeout.TotalMilliseconds, _options.CloseTimeout.TotalMilliseconds));
+        double shortest = new[] { _options.PingInterval, _options.IdleTimeout, _options.CloseTimeout, _options.SendTimeout }.Min().TotalMilliseconds;
         var tick = TimeSpan.FromMilliseconds(Math.Clamp(shortest / 4, 10, 1000));
         using var timer = new PeriodicTimer(tick);
         try

@@ -18,8 +18,15 @@ namespace RawSocketChat.Transport;
 /// Writing: any thread may call <see cref="Send"/>. Frames are encoded under a lock straight into a
 /// <see cref="SendBuffer"/>, and a separate loop writes whatever has accumulated to the socket: senders never wait
 /// for the network, frames never interleave, and everything queued while the socket was busy leaves in one write.
-/// The bytes waiting are counted; a peer that stops reading is disconnected when they pass
-/// <c>MaxSendBufferBytes</c>, instead of growing our memory.
+/// </para>
+/// <para>
+/// A peer that stops reading must not grow our memory, yet a peer that reads must get every message we accepted,
+/// however large. So two bounds, neither on the size of one message: the bytes not yet written may not pass
+/// <c>MaxSendBufferBytes</c>, not counting one message larger than the limit (a 16 MiB echo to a peer that reads
+/// it, with the pongs and messages that follow it), and a write may not go <c>SendTimeout</c> without progress.
+/// Past the first, the connection is closed with 1008 behind what is queued, for a peer that catches up to read,
+/// and dropped at <c>CloseTimeout</c> if it does not; past the second, the socket takes nothing, so it is dropped.
+/// Either way a connection holds at most the limit plus one message.
 /// </para>
 /// </summary>
 public sealed class WebSocketConnection
@@ -43,6 +50,10 @@ public sealed class WebSocketConnection
     private bool _sendLoopWaiting;   // the send loop found nothing queued and waits for _sendSignal
     private bool _wakeDeferred;      // in this thread's t_deferredWakes, to be woken when its SendBatch ends
     private int _writingBytes;       // taken by the send loop, write in progress
+    private long _lastSendProgressTicks; // when the write in progress last moved (started, or a slice completed)
+    private long _takenBytes;        // every byte the send loop has taken so far, the write in progress included
+    private long _oversizedEnd;      // where the one unsent message larger than the limit ends, in _takenBytes terms
+    private int _oversizedLength;    // its frame's length; it is unsent while fewer than _oversizedEnd bytes are written
     private long _lastReceivedTicks;
     private long _lastPingTicks;
     private long _closeSentTicks;
@@ -124,12 +135,18 @@ public sealed class WebSocketConnection
             // RFC 6455 §5.5.1: after sending a Close frame, the endpoint MUST NOT send any more data frames.
             if (_closeState != CloseState.Open)
                 return false;
-            if (!HasRoomLocked(payload.Length))
+            if (!HasRoomLocked(payload.Length, out bool oversized))
                 return false;
+            int queuedBefore = _output.QueuedLength;
             if (compress && _deflater is not null && payload.Length >= _compressionThreshold)
                 WriteCompressedLocked(opcode, payload);
             else
                 WriteFrameLocked(opcode, payload);
+            if (oversized)
+            {
+                _oversizedLength = _output.QueuedLength - queuedBefore;
+                _oversizedEnd = _takenBytes + _output.QueuedLength;
+            }
             _settings.Metrics?.MessageSent();
             return true;
         }
@@ -250,16 +267,29 @@ public sealed class WebSocketConnection
     }
 
     /// <summary>
-    /// Whether <paramref name="length"/> more bytes fit under <c>MaxSendBufferBytes</c>. When they do not, the peer is
-    /// not reading what we send: the connection is marked closed so nothing more is queued, and dropped outside the lock.
+    /// Whether a frame of <paramref name="length"/> payload bytes may be queued. The limit is on the backlog, not on
+    /// one message: a message we accepted (under <c>--max-message-bytes</c>) must reach a peer that reads it. So one
+    /// message larger than the limit at a time is taken (<paramref name="oversized"/>) and left out of the count
+    /// until it is written. When the backlog would pass the limit, the peer is not keeping up: the connection is
+    /// closed with 1008, and nothing more is queued.
     /// </summary>
-    private bool HasRoomLocked(int length)
+    private bool HasRoomLocked(int length, out bool oversized)
     {
-        if (UnsentBytesLocked + length <= _settings.MaxSendBufferBytes)
+        long limit = _settings.MaxSendBufferBytes;
+        long written = _takenBytes - _writingBytes; // a batch counts as written once its write completes
+        bool oversizedUnsent = written < _oversizedEnd;
+        long backlog = UnsentBytesLocked - (oversizedUnsent ? _oversizedLength : 0);
+        oversized = length > limit && !oversizedUnsent;
+        if (oversized ? backlog <= limit : backlog + length <= limit)
             return true;
-        _closeInfo ??= new CloseInfo(CloseCode.PolicyViolation, "send buffer limit exceeded", CloseInitiator.Server);
-        _closeState = CloseState.Closed;
-        ThreadPool.UnsafeQueueUserWorkItem(static c => c.Abort(CloseCode.PolicyViolation, "send buffer limit exceeded"), this, preferLocal: false);
+        // The Close goes behind the backlog: a peer that catches up reads everything, then why it is being left.
+        // One that does not is dropped at CloseTimeout (OnHeartbeat), as for any Close it does not answer.
+        const string reason = "send buffer limit exceeded";
+        _closeInfo ??= new CloseInfo(CloseCode.PolicyViolation, reason, CloseInitiator.Server);
+        FrameWriter.WriteClose(_output, CloseCode.PolicyViolation, reason);
+        _closeState = CloseState.CloseSent;
+        _closeSentTicks = Environment.TickCount64;
+        FlushLocked();
         return false;
     }
 
@@ -403,7 +433,7 @@ public sealed class WebSocketConnection
         {
             if (_closeState != CloseState.Open)
                 return;
-            if (!HasRoomLocked(payload.Length))
+            if (!HasRoomLocked(payload.Length, out _)) // a control frame is at most 125 bytes, never oversized
                 return;
             WriteFrameLocked(opcode, payload);
         }
@@ -424,6 +454,8 @@ public sealed class WebSocketConnection
                 {
                     batch = _output.Take();
                     _writingBytes = batch.Count;
+                    _takenBytes += batch.Count;
+                    Volatile.Write(ref _lastSendProgressTicks, Environment.TickCount64);
                     if (batch.Count == 0)
                     {
                         _output.Release(); // an idle connection holds no send memory
@@ -439,7 +471,13 @@ public sealed class WebSocketConnection
                     await _sendSignal.WaitAsync();
                     continue;
                 }
-                await _stream.WriteAsync(batch);
+                // In slices, so that progress is visible: a 16 MiB message to a peer reading 1 MiB/s is a slow write,
+                // not a stuck one (SendTimeout).
+                for (int offset = 0; offset < batch.Count; offset += WriteSlice)
+                {
+                    await _stream.WriteAsync(batch.AsMemory(offset, Math.Min(WriteSlice, batch.Count - offset)));
+                    Volatile.Write(ref _lastSendProgressTicks, Environment.TickCount64);
+                }
                 await _stream.FlushAsync();
                 _settings.Metrics?.BytesSent(batch.Count);
             }
@@ -457,12 +495,26 @@ public sealed class WebSocketConnection
         }
     }
 
+    /// <summary>Bytes per socket write: a chat batch is one slice; a large message several (see SendTimeout).</summary>
+    private const int WriteSlice = 64 * 1024;
+
     /// <summary>
-    /// Called about once a second by the server's single heartbeat timer: pings a quiet peer, closes an idle one,
-    /// and drops one that did not answer our Close in time.
+    /// Called about once a second by the server's single heartbeat timer: drops a peer whose socket has taken
+    /// nothing for SendTimeout, pings a quiet peer, closes an idle one, and drops one that did not answer our Close
+    /// in time.
     /// </summary>
     internal void OnHeartbeat(long now)
     {
+        // The peer reads nothing: its kernel buffers are full and a write has not moved for SendTimeout. A Close
+        // could not get through either, so the connection is dropped. Checked in every state: after the closing
+        // handshake the send loop still drains what was queued, and a peer that sent its Close and stopped reading
+        // would otherwise hold that write, and the connection, forever.
+        if (Volatile.Read(ref _writingBytes) > 0
+            && now - Volatile.Read(ref _lastSendProgressTicks) >= (long)_settings.SendTimeout.TotalMilliseconds)
+        {
+            Abort(CloseCode.PolicyViolation, "send timeout");
+            return;
+        }
         CloseState state = _closeState;
         if (state == CloseState.Closed)
             return;
