@@ -9,6 +9,7 @@ using RawSocketChat.Bench.Peers;
 //   load     the end-to-end load generator against a running server
 //   peer     the in-box servers we compare against (Kestrel + WebSockets middleware, ManagedWebSocket over TcpListener)
 //   compare  starts each server pinned to CPU 0, runs the load generator pinned to CPU 1, rounds A B C A B C ...
+//   deflate-memory  native memory one connection's compressor keeps, per window size (server_max_window_bits)
 string command = args.Length > 0 ? args[0] : "help";
 string[] rest = args.Length > 0 ? args[1..] : [];
 try
@@ -19,6 +20,7 @@ try
         "load" => await LoadCommand.RunAsync(rest),
         "peer" => await PeerCommand.RunAsync(rest),
         "compare" => await CompareCommand.RunAsync(rest),
+        "deflate-memory" => DeflateMemory(rest),
         _ => Usage(),
     };
 }
@@ -34,6 +36,24 @@ catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException
     return 1;
 }
 
+// One window per process: memory freed by one measurement stays resident in malloc's arenas and would be reused,
+// unseen, by the next.
+static int DeflateMemory(string[] args)
+{
+    if (args.Length == 1 && int.TryParse(args[0], out int bits))
+    {
+        (long resident, long allocated) = DeflateBenchmarks.MemoryPerDeflater(bits);
+        Console.WriteLine($"{bits}-bit window: {resident / 1024.0:0} KiB resident, {allocated / 1024.0:0} KiB allocated per connection's compressor (context takeover)");
+        return 0;
+    }
+    foreach (int window in new[] { 15, 14, 12, 10, 9 })
+    {
+        using var child = System.Diagnostics.Process.Start(Environment.ProcessPath!, [Environment.GetCommandLineArgs()[0], "deflate-memory", window.ToString()]);
+        child.WaitForExit();
+    }
+    return 0;
+}
+
 static int Usage()
 {
     Console.Error.WriteLine("""
@@ -43,6 +63,7 @@ static int Usage()
           load    <echo-latency|echo-throughput|broadcast|chat|idle> --url ws://127.0.0.1:8080/echo [options]
           peer    <kestrel|managed> --port N
           compare [--rounds 3 --duration 10 --workloads echo-latency,echo-throughput,...]
+          deflate-memory
 
         Run `load --help` or `compare --help` for the options. docs/benchmarks.md explains every benchmark.
         """);

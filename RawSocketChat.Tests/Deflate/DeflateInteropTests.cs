@@ -7,8 +7,9 @@ namespace RawSocketChat.Tests.Deflate;
 
 /// <summary>
 /// permessage-deflate against two independent implementations: Node's <c>ws</c> (zlib) and .NET's
-/// <see cref="ClientWebSocket"/> with <see cref="WebSocketDeflateOptions"/> (its own zlib binding, which can use
-/// windows smaller than 15 bits). Every echo must be byte-for-byte what was sent, in every parameter combination.
+/// <see cref="ClientWebSocket"/> with <see cref="WebSocketDeflateOptions"/> (its own zlib binding). Every echo must be
+/// byte-for-byte what was sent, in every parameter combination. Both inflate with exactly the window they asked
+/// for, so a server window smaller than 15 bits is checked too: a reference further back fails their inflate.
 /// Chromium is not installed on this machine, so the browser case is not run here.
 /// </summary>
 public class DeflateInteropTests
@@ -24,6 +25,9 @@ public class DeflateInteropTests
     [InlineData("{\"threshold\":0,\"serverNoContextTakeover\":true,\"clientNoContextTakeover\":true}", "{\"server_no_context_takeover\":true,\"client_no_context_takeover\":true}")]
     [InlineData("{\"threshold\":0,\"clientMaxWindowBits\":10}", "{\"client_max_window_bits\":10}")]
     [InlineData("{\"threshold\":0,\"serverMaxWindowBits\":15}", "{\"server_max_window_bits\":15}")]
+    [InlineData("{\"threshold\":0,\"serverMaxWindowBits\":9}", "{\"server_max_window_bits\":9}")]
+    [InlineData("{\"threshold\":0,\"serverMaxWindowBits\":12}", "{\"server_max_window_bits\":12}")]
+    [InlineData("{\"threshold\":0,\"serverMaxWindowBits\":9,\"serverNoContextTakeover\":true}", "{\"server_max_window_bits\":9,\"server_no_context_takeover\":true}")]
     public async Task Node_ws_with_permessage_deflate_echoes_everything(string perMessageDeflate, string expectedParams)
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -40,13 +44,16 @@ public class DeflateInteropTests
         Assert.DoesNotContain("unexpected error", server.LogText);
     }
 
+    /// <summary>An 8-bit server window is agreed as asked, and our echoes come back uncompressed (RSV1 clear).</summary>
     [SkippableFact]
-    public async Task Node_ws_offer_with_a_small_server_window_is_declined_and_works_uncompressed()
+    public async Task Node_ws_offer_of_an_8_bit_server_window_is_agreed_and_our_messages_go_uncompressed()
     {
         await using TestServer server = await TestServer.StartAsync();
         JsonElement result = await NodeScripts.RunAsync("ws-deflate.mjs", server.WebSocketUri().ToString(),
-            "{\"perMessageDeflate\":{\"serverMaxWindowBits\":10}}");
-        Assert.Equal("", result.GetProperty("extensions").GetString());
+            "{\"perMessageDeflate\":{\"threshold\":0,\"serverMaxWindowBits\":8}}");
+        Assert.Equal("permessage-deflate", result.GetProperty("extensions").GetString());
+        Assert.Equal("server_max_window_bits=8", Normalize(result.GetProperty("negotiated").GetRawText()));
+        Assert.Equal(1000, result.GetProperty("closeCode").GetInt32());
         Assert.True(result.GetProperty("bytesReceived").GetInt64() > result.GetProperty("payloadBytes").GetInt64());
     }
 
@@ -65,7 +72,12 @@ public class DeflateInteropTests
             "permessage-deflate; server_no_context_takeover" },
         { "9-bit client window", new WebSocketDeflateOptions { ClientMaxWindowBits = 9 },
             "permessage-deflate; client_max_window_bits=9" },
-        { "12-bit server window: declined", new WebSocketDeflateOptions { ServerMaxWindowBits = 12 }, null },
+        { "12-bit server window", new WebSocketDeflateOptions { ServerMaxWindowBits = 12 },
+            "permessage-deflate; server_max_window_bits=12" },
+        { "9-bit server window, no context takeover", new WebSocketDeflateOptions { ServerMaxWindowBits = 9, ServerContextTakeover = false },
+            "permessage-deflate; server_no_context_takeover; server_max_window_bits=9" },
+        { "9-bit windows both ways", new WebSocketDeflateOptions { ServerMaxWindowBits = 9, ClientMaxWindowBits = 9 },
+            "permessage-deflate; server_max_window_bits=9; client_max_window_bits=9" },
     };
 
     [Theory]

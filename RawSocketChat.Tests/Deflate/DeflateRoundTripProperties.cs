@@ -27,9 +27,12 @@ public class DeflateRoundTripProperties
     /// forgets its window after each message. A receiver that keeps its window can always decode a sender that does
     /// not use it; the reverse is not valid and is not generated.
     /// </summary>
-    private sealed record Modes(bool SenderNoContextTakeover, bool ReceiverResets)
+    /// The sender compresses with a window of WindowBits (9 to 15, server_max_window_bits; below 15 through the
+    /// system zlib), which a 15-bit receiver decodes whatever it is.
+    private sealed record Modes(bool SenderNoContextTakeover, bool ReceiverResets, int WindowBits)
     {
-        public override string ToString() => $"sender {(SenderNoContextTakeover ? "no-context" : "context")}, receiver {(ReceiverResets ? "resets" : "keeps")}";
+        public override string ToString() =>
+            $"sender {(SenderNoContextTakeover ? "no-context" : "context")} with {WindowBits}-bit window, receiver {(ReceiverResets ? "resets" : "keeps")}";
     }
 
     private sealed record Scenario(Modes Modes, MessageSpec[] Messages, int[] SegmentCuts)
@@ -73,8 +76,10 @@ public class DeflateRoundTripProperties
         from key in Gen.Choose(int.MinValue, int.MaxValue)
         select new MessageSpec(opcode, Payload(opcode, seed, length), compress, cuts, ping, unchecked((uint)key));
 
-    private static readonly Gen<Modes> AllModes = Gen.Elements(
-        new Modes(false, false), new Modes(true, true), new Modes(true, false));
+    private static readonly Gen<Modes> AllModes =
+        from modes in Gen.Elements((false, false), (true, true), (true, false))
+        from bits in Gen.Frequency((2, Gen.Constant(15)), (3, Gen.Choose(9, 14)))
+        select new Modes(modes.Item1, modes.Item2, bits);
 
     private static readonly Gen<Scenario> Scenarios =
         from modes in AllModes
@@ -90,7 +95,7 @@ public class DeflateRoundTripProperties
 
     private static void RoundTrip(Scenario scenario, bool masked)
     {
-        using var deflater = new MessageDeflater(scenario.Modes.SenderNoContextTakeover);
+        using var deflater = new MessageDeflater(scenario.Modes.SenderNoContextTakeover, windowBits: scenario.Modes.WindowBits);
         var stream = new List<byte[]>();
         var expected = new List<Event>();
         foreach (MessageSpec message in scenario.Messages)

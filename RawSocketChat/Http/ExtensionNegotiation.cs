@@ -25,8 +25,8 @@ public readonly record struct ExtensionParameter(string Name, string? Value);
 /// compression.</item>
 /// </list>
 /// <code>
-///   Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10, permessage-deflate; client_max_window_bits
-///                             └ declined: our window is always 15 ────────┘  └ accepted ──────────────────────────┘
+///   Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10; foo=1, permessage-deflate; client_max_window_bits
+///                             └ declined: foo is no parameter of ours ──────────┘  └ accepted ──────────────────────────┘
 ///   → Sec-WebSocket-Extensions: permessage-deflate
 /// </code>
 /// </summary>
@@ -147,13 +147,14 @@ public static class ExtensionNegotiation
                     break;
 
                 // RFC 7692 §7.1.2.1: a value is required, and accepting means answering "with the same or smaller
-                // value". DeflateStream always uses a 15-bit window and cannot go smaller, so anything below 15 is a
-                // configuration we do not support: declined, never silently violated.
+                // value". We answer with the same: 15 is DeflateStream's window; 9 to 14 go through the system zlib,
+                // and where there is none (not Linux) they are declined, never silently violated; 8 is answered as
+                // asked and our messages go uncompressed (DeflateParameters.ServerCompresses).
                 case "server_max_window_bits":
                     if (!TryParseWindowBits(parameter.Value, out int serverBits))
                         return Decline("server_max_window_bits needs a value from 8 to 15", out declined);
-                    if (serverBits != DeflateParameters.MaxWindowBits)
-                        return Decline($"server_max_window_bits={serverBits}: our compressor's window is always 15", out declined);
+                    if (serverBits is > DeflateParameters.MinWindowBits and < DeflateParameters.MaxWindowBits && !ZLibDeflater.IsAvailable)
+                        return Decline($"server_max_window_bits={serverBits}: without the system zlib our window is always 15", out declined);
                     serverMaxWindowBits = serverBits;
                     break;
 

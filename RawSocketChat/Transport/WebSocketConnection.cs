@@ -76,7 +76,9 @@ public sealed class WebSocketConnection
         if (deflate is not null)
         {
             DeflateOptions policy = settings.Deflate ?? new DeflateOptions();
-            _deflater = new MessageDeflater(deflate.ServerNoContextTakeover, policy.Level);
+            // Our messages in the window the client allowed; none compressed when it allowed only 8 bits.
+            if (deflate.ServerCompresses)
+                _deflater = new MessageDeflater(deflate.ServerNoContextTakeover, policy.Level, deflate.ServerWindowBits);
             // An empty message is never worth compressing, whatever the threshold.
             _compressionThreshold = Math.Max(1, policy.Threshold);
             inflater = new MessageInflater(deflate.ClientNoContextTakeover);

@@ -16,14 +16,28 @@ public sealed record DeflateParameters
     /// <summary>The largest LZ77 window DEFLATE allows (32 KiB), and the only one <see cref="DeflateStream"/> can use.</summary>
     public const int MaxWindowBits = 15;
 
+    /// <summary>The smallest window RFC 7692 §7.1.2.1 lets a client ask for (256 bytes).</summary>
+    public const int MinWindowBits = 8;
+
     /// <summary>RFC 7692 §7.1.1.1: the server compresses every message with an empty window (no context takeover).</summary>
     public bool ServerNoContextTakeover { get; init; }
 
     /// <summary>RFC 7692 §7.1.1.2: the client compresses every message with an empty window, so we may forget ours.</summary>
     public bool ClientNoContextTakeover { get; init; }
 
-    /// <summary>RFC 7692 §7.1.2.1: stated only when the client asked; always 15 here (see <see cref="MaxWindowBits"/>).</summary>
+    /// <summary>RFC 7692 §7.1.2.1: stated only when the client asked, with the value it asked for (8 to 15).</summary>
     public int? ServerMaxWindowBits { get; init; }
+
+    /// <summary>
+    /// Whether the server compresses what it sends. Not with <c>server_max_window_bits=8</c>: zlib cannot compress
+    /// with a 256-byte window (see <see cref="ZLibDeflater"/>), and RFC 7692 §6 lets every message go uncompressed
+    /// (RSV1 clear), so the client still compresses its messages while ours go plain. Answering 8 and compressing
+    /// with 9 would break a peer that inflates with exactly 256 bytes.
+    /// </summary>
+    public bool ServerCompresses => ServerMaxWindowBits is not MinWindowBits;
+
+    /// <summary>The window our compressor uses: what the client allowed, 15 when it did not say.</summary>
+    public int ServerWindowBits => ServerMaxWindowBits ?? MaxWindowBits;
 
     /// <summary>RFC 7692 §7.1.2.2: the window the client said it will use at most; absent means up to 15.</summary>
     public int? ClientMaxWindowBits { get; init; }

@@ -25,6 +25,11 @@ namespace RawSocketChat.Protocol.Deflate;
 /// has no public way to reset its dictionary.
 /// </para>
 /// <para>
+/// A client may ask for a smaller window (RFC 7692 §7.1.2.1, <c>server_max_window_bits</c> 9–14), which
+/// DeflateStream cannot give: those connections compress through the system zlib (<see cref="ZLibDeflater"/>),
+/// with the same life cycle. The default, 15 bits, stays on DeflateStream.
+/// </para>
+/// <para>
 /// Compression is order-dependent: callers must compress the messages of one connection one at a time, in the order
 /// their frames go on the wire (the connection does it under its send lock).
 /// </para>
@@ -33,18 +38,26 @@ public sealed class MessageDeflater : IDisposable
 {
     private readonly bool _noContextTakeover;
     private readonly CompressionLevel _level;
+    private readonly int _windowBits;
     private readonly TailStrippingSink _sink = new();
-    private DeflateStream? _deflate;
+    private DeflateStream? _deflate;  // 15 bits
+    private ZLibDeflater? _zlib;      // 9 to 14 bits
     private bool _disposed;
 
-    public MessageDeflater(bool noContextTakeover, CompressionLevel level = CompressionLevel.Fastest)
+    /// <param name="windowBits">The LZ77 window, 9 to 15 bits: <c>server_max_window_bits</c> as agreed.</param>
+    public MessageDeflater(bool noContextTakeover, CompressionLevel level = CompressionLevel.Fastest, int windowBits = DeflateParameters.MaxWindowBits)
     {
+        if (windowBits is < ZLibDeflater.MinWindowBits or > DeflateParameters.MaxWindowBits)
+            throw new ArgumentOutOfRangeException(nameof(windowBits), windowBits, "must be from 9 to 15");
+        if (windowBits < DeflateParameters.MaxWindowBits && !ZLibDeflater.IsAvailable)
+            throw new PlatformNotSupportedException("a window below 15 bits needs the system zlib (libz.so.1)");
         _noContextTakeover = noContextTakeover;
         _level = level;
+        _windowBits = windowBits;
     }
 
     /// <summary>True while zlib state (window and hash tables) is kept between messages.</summary>
-    public bool HoldsState => _deflate is not null;
+    public bool HoldsState => _deflate is not null || _zlib is not null;
 
     /// <summary>
     /// Appends the compressed form of <paramref name="message"/> to <paramref name="output"/>, without the
@@ -54,11 +67,18 @@ public sealed class MessageDeflater : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _sink.Start(output);
-        _deflate ??= new DeflateStream(_sink, _level, leaveOpen: true);
-        _deflate.Write(message);
-        // Z_SYNC_FLUSH: emit everything written so far and byte-align with an empty stored block, without ending the
-        // DEFLATE stream, so that the next message may continue it (context takeover).
-        _deflate.Flush();
+        if (_windowBits < DeflateParameters.MaxWindowBits)
+        {
+            (_zlib ??= new ZLibDeflater(_windowBits, _level)).Compress(message, _sink);
+        }
+        else
+        {
+            _deflate ??= new DeflateStream(_sink, _level, leaveOpen: true);
+            _deflate.Write(message);
+            // Z_SYNC_FLUSH: emit everything written so far and byte-align with an empty stored block, without ending
+            // the DEFLATE stream, so that the next message may continue it (context takeover).
+            _deflate.Flush();
+        }
         _sink.Finish();
 
         // RFC 7692 §7.1.1.1: with server_no_context_takeover, the next message must not refer to this one.
@@ -70,6 +90,8 @@ public sealed class MessageDeflater : IDisposable
     {
         _deflate?.Dispose();
         _deflate = null;
+        _zlib?.Dispose();
+        _zlib = null;
     }
 
     public void Dispose()
@@ -79,7 +101,7 @@ public sealed class MessageDeflater : IDisposable
     }
 
     /// <summary>
-    /// The stream DeflateStream writes into: passes bytes on to the caller's buffer writer, always holding back the
+    /// The stream DeflateStream (or ZLibDeflater) writes into: passes bytes on to the caller's buffer writer, always holding back the
     /// last four, which at the end of a message must be the sync-flush tail and are dropped.
     /// </summary>
     private sealed class TailStrippingSink : Stream
