@@ -491,6 +491,7 @@ public sealed class WebSocketConnection
             {
                 _closeState = CloseState.Closed;
                 _outputCompleted = true;
+                _writingBytes = 0; // no write is in progress any more: the heartbeat must not see a stalled one
                 _output.Release();
             }
             _input.CancelPendingRead();
