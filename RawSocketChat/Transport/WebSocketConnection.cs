@@ -281,8 +281,9 @@ public sealed class WebSocketConnection
         long written = _takenBytes - _writingBytes; // a batch counts as written once its write completes
         bool oversizedUnsent = written < _oversizedEnd;
         long backlog = UnsentBytesLocked - (oversizedUnsent ? _oversizedLength : 0);
+        // Everything else stays within the limit, so the one oversized message never has more than that behind it.
         oversized = length > limit && !oversizedUnsent;
-        if (oversized ? backlog <= limit : backlog + length <= limit)
+        if (oversized || backlog + length <= limit)
             return true;
         // The Close goes behind the backlog: a peer that catches up reads everything, then why it is being left.
         // One that does not is dropped at CloseTimeout (OnHeartbeat), as for any Close it does not answer.
