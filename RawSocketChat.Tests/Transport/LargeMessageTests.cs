@@ -76,13 +76,16 @@ public sealed class LargeMessageTests
     }
 
     [Theory]
-    [InlineData(8, WebSocketMessageType.Text)]
-    [InlineData(16, WebSocketMessageType.Binary)]
-    public async Task ClientWebSocket_gets_its_8_and_16_MiB_messages_back(int mib, WebSocketMessageType type)
+    [InlineData(8, WebSocketMessageType.Text, false)]
+    [InlineData(16, WebSocketMessageType.Binary, false)]
+    [InlineData(8, WebSocketMessageType.Binary, true)]  // read at about 1 MiB/s
+    public async Task ClientWebSocket_gets_its_8_and_16_MiB_messages_back(int mib, WebSocketMessageType type, bool slowly)
     {
         await using TestServer server = await StartAsync();
         using var socket = new ClientWebSocket();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        if (slowly)
+            socket.Options.SetBuffer(64 * 1024, 16 * 1024);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60 + (slowly ? mib * 4 : 0)));
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{server.Port}/echo"), timeout.Token);
         byte[] payload = Payload(mib << 20, type == WebSocketMessageType.Text);
 
@@ -92,8 +95,11 @@ public sealed class LargeMessageTests
         ValueWebSocketReceiveResult result;
         do
         {
-            result = await socket.ReceiveAsync(received.AsMemory(length), timeout.Token);
+            Memory<byte> into = received.AsMemory(length);
+            result = await socket.ReceiveAsync(slowly ? into[..Math.Min(into.Length, 64 * 1024)] : into, timeout.Token);
             length += result.Count;
+            if (slowly)
+                await Task.Delay(TimeSpan.FromSeconds(result.Count / (double)(1 << 20)), timeout.Token);
         } while (!result.EndOfMessage && length < received.Length);
         await send;
 
