@@ -134,6 +134,11 @@ public sealed class ModerationTests(BrowserFixture fixture)
         await Expect(bob.Page.Locator("#me-role")).ToHaveTextAsync("Moderator");
         await Expect(root.Members.GetByRole(AriaRole.Button, new() { Name = "bob, online, moderator" })).ToBeVisibleAsync();
 
+        // A moderator is offered no Delete on the admin's message (nobody acts on an admin), but on a guest's.
+        await root.SayAsync("welcome, everyone");
+        await bob.ExpectMessageAsync("welcome, everyone");
+        await Expect(bob.MessagesWith("welcome, everyone").GetByRole(AriaRole.Button, new() { Name = "Delete message" })).ToHaveCountAsync(0);
+
         // A moderator deletes someone else's message.
         await eve.SayAsync("buy cheap watches at spam.example");
         await bob.ExpectMessageAsync("cheap watches");

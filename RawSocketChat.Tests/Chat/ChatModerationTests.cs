@@ -152,6 +152,35 @@ public sealed class ChatModerationTests
         }
     }
 
+    /// <summary>
+    /// Deleting someone else's message is moderation, with its rank rule: a moderator deletes a member's or guest's
+    /// message but not an admin's or another moderator's; an admin deletes a moderator's; each deletes their own.
+    /// </summary>
+    [Fact]
+    public async Task Deleting_another_s_message_follows_the_rank_rule_of_all_moderation()
+    {
+        await using TestServer server = await StartAsync();
+        (ChatClient root, _) = await ChatClient.RegisterAsync(server, "root");
+        await using (root)
+        {
+            await using ChatClient mod = await ModeratorAsync(server, root, "mod");
+            await using ChatClient other = await ModeratorAsync(server, root, "other");
+            await using ChatClient guest = await ChatClient.GuestAsync(server, "visitor");
+            foreach (ChatClient client in new[] { root, mod, other, guest })
+                await client.JoinAsync("lobby");
+            string adminsMessage = Id(await root.SayAsync("lobby", "from the admin"));
+            string modsMessage = Id(await other.SayAsync("lobby", "from a moderator"));
+            string guestsMessage = Id(await guest.SayAsync("lobby", "from a guest"));
+
+            AssertError(await mod.AskAsync(new { type = "delete", room = "lobby", id = adminsMessage }), "forbidden");
+            AssertError(await mod.AskAsync(new { type = "delete", room = "lobby", id = modsMessage }), "forbidden");
+            AssertError(await guest.AskAsync(new { type = "delete", room = "lobby", id = modsMessage }), "forbidden");
+            Assert.Equal("ack", ChatClient.Type(await mod.AskAsync(new { type = "delete", room = "lobby", id = guestsMessage })));
+            Assert.Equal("ack", ChatClient.Type(await root.AskAsync(new { type = "delete", room = "lobby", id = modsMessage })));
+            Assert.Equal("ack", ChatClient.Type(await root.AskAsync(new { type = "delete", room = "lobby", id = adminsMessage })));
+        }
+    }
+
     [Fact]
     public async Task Grant_and_revoke_change_the_role_at_once_on_open_connections_and_in_later_welcomes()
     {

@@ -72,6 +72,13 @@ public sealed partial class ChatService
                 session.SendError(ChatErrorCode.Forbidden, "you can only delete your own messages", command.Ref);
                 return;
             }
+            // Deleting someone else's message is moderation, with its one rule: only on a lower rank, so a moderator
+            // deletes members' and guests' messages, an admin moderators' too, and nobody an admin's.
+            if (!own && await AuthorRoleAsync(original) is var authorRole && !user.Outranks(authorRole))
+            {
+                session.SendError(ChatErrorCode.Forbidden, $"a {user.Role.ToWire()} cannot delete a {authorRole.ToWire()}'s message", command.Ref);
+                return;
+            }
             DateTime now = DateTime.UtcNow;
             long started = Stopwatch.GetTimestamp();
             MessageRecord? deleted = await _store.DeleteMessageAsync(original.Id, now);
@@ -118,6 +125,10 @@ public sealed partial class ChatService
     }
 
     /// <summary>Messages belong to a name, and a guest's messages to the guest name: the same rule as refs.</summary>
+    /// <summary>The author's rank now: a guest's message is a guest's; a registered author's is their account's.</summary>
+    private async Task<Role> AuthorRoleAsync(MessageRecord message) =>
+        message.Guest ? Role.Guest : (await _store.FindUserAsync(message.User))?.Role ?? Role.Member;
+
     private static bool IsAuthor(MessageRecord message, ChatUser user) =>
         NameRules.Key(message.User) == user.Key && message.Guest == user.IsGuest;
 }
