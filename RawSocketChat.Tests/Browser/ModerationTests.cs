@@ -119,7 +119,7 @@ public sealed class ModerationTests(BrowserFixture fixture)
         await using IBrowserContext rootContext = await browser.NewContextAsync();
         await using IBrowserContext bobContext = await browser.NewContextAsync();
         await using IBrowserContext eveContext = await browser.NewContextAsync();
-        ChatPage root = await ChatPage.OpenAsync(rootContext, server.HttpUri.ToString());
+        ChatPage root = await ChatPage.OpenAsync(rootContext, server.AdminPageUri); // the admin account, from the operator's link
         ChatPage bob = await ChatPage.OpenAsync(bobContext, server.HttpUri.ToString());
         ChatPage eve = await ChatPage.OpenAsync(eveContext, server.HttpUri.ToString());
         await root.RegisterAsync("root");

@@ -59,7 +59,7 @@ public sealed class ScreenshotTests(BrowserFixture fixture)
         string? storage = null;
         await using (IBrowserContext first = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } }))
         {
-            ChatPage maya = await ChatPage.OpenAsync(first, server.HttpUri.ToString());
+            ChatPage maya = await ChatPage.OpenAsync(first, server.AdminPageUri); // maya is an admin: the operator's link
             await maya.RegisterAsync("maya");
             await maya.SayAsync("Sounds good! I'm writing the browser tests for the client.");
             await maya.SayAsync("Screenshots at 375 px wide and in dark mode included 📱🌙");

@@ -216,6 +216,41 @@ public sealed class ChatAccountsTests : IAsyncLifetime
             Assert.Equal("admin", welcome.GetProperty("user").GetProperty("role").GetString());
     }
 
+    /// <summary>
+    /// A name of --admin without an account is reserved for the operator: registering it without the admin secret,
+    /// or with a wrong one, is refused (it does not become a plain account either, which would keep the name from
+    /// the admin); with the secret it is the admin account.
+    /// </summary>
+    [Fact]
+    public async Task Registering_an_admin_name_needs_the_admin_secret()
+    {
+        await using TestServer server = await TestServer.StartAsync(o => o.Admin = "boss");
+        Assert.Contains("chat admin user=boss is not registered yet and is reserved", server.LogText);
+        await using ChatClient squatter = await ChatClient.ConnectAsync(server);
+        await squatter.SendJsonAsync(new { type = "register", name = "boss", password = "correct horse battery" });
+        JsonElement refused = await squatter.ReceiveAsync("error");
+        Assert.True(ChatClient.IsError(refused, "forbidden"), refused.GetRawText());
+        await squatter.SendJsonAsync(new { type = "register", name = "BOSS", password = "correct horse battery", adminSecret = "guess" });
+        Assert.True(ChatClient.IsError(await squatter.ReceiveAsync("error"), "forbidden"));
+        await squatter.SendJsonAsync(new { type = "login", name = "boss", password = "correct horse battery" });
+        Assert.True(ChatClient.IsError(await squatter.ReceiveAsync("error"), "bad_credentials")); // no account was made
+
+        await using ChatClient owner = await ChatClient.ConnectAsync(server);
+        await owner.SendJsonAsync(new { type = "register", name = "boss", password = "correct horse battery", adminSecret = TestServer.AdminSecretForTests });
+        Assert.Equal("admin", (await owner.ReceiveAsync("welcome")).GetProperty("user").GetProperty("role").GetString());
+    }
+
+    [Fact]
+    public async Task Without_admin_secret_option_one_is_generated_and_printed_once()
+    {
+        await using TestServer server = await TestServer.StartAsync(o => { o.Admin = "boss"; o.AdminSecret = ""; });
+        System.Text.RegularExpressions.Match printed = System.Text.RegularExpressions.Regex.Match(server.LogText, "admin secret ([0-9a-f]{32}) ");
+        Assert.True(printed.Success, server.LogText);
+        await using ChatClient owner = await ChatClient.ConnectAsync(server);
+        await owner.SendJsonAsync(new { type = "register", name = "boss", password = "correct horse battery", adminSecret = printed.Groups[1].Value });
+        Assert.Equal("admin", (await owner.ReceiveAsync("welcome")).GetProperty("user").GetProperty("role").GetString());
+    }
+
     [Fact]
     public async Task Commands_that_need_a_user_are_refused_before_login_and_login_twice_is_refused()
     {

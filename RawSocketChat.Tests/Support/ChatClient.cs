@@ -87,10 +87,15 @@ public sealed class ChatClient : IAsyncDisposable
     public static async Task<(ChatClient Client, JsonElement Welcome)> RegisterAsync(TestServer server, string name, string password = "correct horse battery", string? color = null)
     {
         ChatClient client = await ConnectAsync(server);
-        if (color is null)
-            await client.SendJsonAsync(new { type = "register", name, password });
-        else
-            await client.SendJsonAsync(new { type = "register", name, password, color });
+        // A name of --admin is reserved: it registers with the operator's secret (AdminBootstrap), as an operator would.
+        bool admin = server.Options.Admin.Split(',', StringSplitOptions.TrimEntries).Contains(name, StringComparer.OrdinalIgnoreCase);
+        string? adminSecret = admin ? server.Options.AdminSecret : null;
+        var command = new Dictionary<string, string> { ["type"] = "register", ["name"] = name, ["password"] = password };
+        if (color is not null)
+            command["color"] = color;
+        if (adminSecret is not null)
+            command["adminSecret"] = adminSecret;
+        await client.SendJsonAsync(command);
         JsonElement welcome = await client.ReceiveAsync("welcome");
         return (client, welcome);
     }

@@ -18,6 +18,15 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     public ServerOptions Options { get; }
+
+    /// <summary>
+    /// The <c>--admin-secret</c> of every test server: registering a name listed in <c>--admin</c> needs it
+    /// (<see cref="ChatClient.RegisterAsync(TestServer, string, string, string?)"/> sends it for such names).
+    /// </summary>
+    public const string AdminSecretForTests = "test-admin-secret";
+
+    /// <summary>The page's address with the admin secret in its fragment, as the server's start-up log offers it.</summary>
+    public string AdminPageUri => $"{HttpUri}#admin-secret={AdminSecretForTests}";
     public App App => _app ?? throw new InvalidOperationException("not started");
     public int Port { get; private set; }
     public Uri HttpUri => new($"http://127.0.0.1:{Port}/");
@@ -40,6 +49,7 @@ public sealed class TestServer : IAsyncDisposable
             LogLevel = LogLevel.Debug,
             Data = Path.Combine(Path.GetTempPath(), "rawsocketchat-tests", Guid.NewGuid().ToString("N"), "chat.db"),
             Pbkdf2Iterations = 1000,
+            AdminSecret = AdminSecretForTests,
             ShutdownTimeout = TimeSpan.FromSeconds(3),
         };
         configure?.Invoke(options);

@@ -9,6 +9,8 @@ public sealed class ChatCommand
     public required string Type { get; init; }
     public string? Name { get; init; }
     public string? Password { get; init; }
+    /// <summary>With <c>register</c>: the secret that makes a name listed in <c>--admin</c> an admin account.</summary>
+    public string? AdminSecret { get; init; }
     public string? Color { get; init; }
     public string? Token { get; init; }
     public string? Room { get; init; }

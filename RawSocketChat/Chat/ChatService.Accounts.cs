@@ -117,8 +117,16 @@ public sealed partial class ChatService
         try
         {
             _loginThrottle.RecordFailure(null, client, Environment.TickCount64);
+            // A name of --admin without an account is the operator's: only the admin secret registers it.
+            Role role = _admins.IsAdminName(key) ? Role.Admin : Role.Member;
+            if (role == Role.Admin && !_admins.Accepts(command.AdminSecret))
+            {
+                _presence.CancelReservation(key);
+                session.SendError(ChatErrorCode.Forbidden, $"'{name}' is reserved for the server's admin: register it with the admin secret from the server's log", command.Ref);
+                _log.Warn($"chat register refused user={name} reason=\"reserved admin name without the admin secret\" client={client}");
+                return;
+            }
             string hash = await HashWorkAsync(() => _hasher.Hash(password));
-            Role role = _admins.Contains(key) ? Role.Admin : Role.Member;
             var record = new UserRecord(name, hash, NameRules.ResolveColor(command.Color, name), role, DateTime.UtcNow);
             if (!await _store.CreateUserAsync(record))
             {

@@ -39,7 +39,7 @@ public sealed partial class ChatService : IAsyncDisposable
     private readonly PasswordHasher _hasher;
     // PBKDF2 at 600,000 iterations is ~0.2 s of one core. Without a cap, a burst of logins would take every core.
     private readonly SemaphoreSlim _hashGate = new(Math.Max(1, Environment.ProcessorCount));
-    private readonly HashSet<string> _admins;
+    private readonly AdminBootstrap _admins;
     private readonly CommandParser _parser;
     private readonly ChatLimits _limits;
     private readonly MessageWriter _writer;
@@ -52,7 +52,7 @@ public sealed partial class ChatService : IAsyncDisposable
     private readonly Task _maintenance;
     private int _disposed;
 
-    private ChatService(ServerOptions options, IChatStore store, Log log, RoomRegistry rooms, MessageIdGenerator ids, HashSet<string> admins,
+    private ChatService(ServerOptions options, IChatStore store, Log log, RoomRegistry rooms, MessageIdGenerator ids, AdminBootstrap admins,
         Sanctions sanctions, ServerMetrics metrics)
     {
         _options = options;
@@ -91,15 +91,26 @@ public sealed partial class ChatService : IAsyncDisposable
         if (await store.CreateRoomAsync(new RoomRecord(Lobby, null, now)))
             log.Info($"chat created room={Lobby}");
 
-        var admins = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string name in options.Admin.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        string[] adminNames = options.Admin.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var pending = new List<string>();
+        foreach (string name in adminNames)
         {
-            admins.Add(NameRules.Key(name));
             if (await store.SetUserRoleAsync(name, Role.Admin))
                 log.Info($"chat admin user={name}");
             else
-                log.Warn($"chat admin user={name} is not registered yet: the account becomes admin when it registers");
+                pending.Add(name);
         }
+        string secret = options.AdminSecret;
+        if (pending.Count > 0)
+        {
+            // Printed once, for the operator: the log is theirs, the chat is everyone's.
+            bool generated = secret.Length == 0;
+            if (generated)
+                secret = AdminBootstrap.NewSecret();
+            log.Warn($"chat admin user={string.Join(',', pending)} is not registered yet and is reserved: register it with the admin secret" +
+                (generated ? $" {secret} (generated now; open the client with #admin-secret={secret} at the end of its address)" : " given by --admin-secret"));
+        }
+        var admins = new AdminBootstrap(adminNames.Select(NameRules.Key), secret);
 
         int expired = await store.DeleteExpiredSessionsAsync(now);
         if (expired > 0)

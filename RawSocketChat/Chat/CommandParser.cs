@@ -75,6 +75,7 @@ public sealed class CommandParser(int maxMessageBytes)
             Type = fields.Type!,
             Name = fields.Name,
             Password = fields.Password,
+            AdminSecret = fields.AdminSecret,
             Color = fields.Color,
             Token = fields.Token,
             Room = fields.Room,
@@ -93,7 +94,7 @@ public sealed class CommandParser(int maxMessageBytes)
 
     private struct Fields
     {
-        public string? Type, Name, Password, Color, Token, Room, Text, Ref, Before, To, Id, User, Reason;
+        public string? Type, Name, Password, Color, Token, Room, Text, Ref, Before, To, Id, User, Reason, AdminSecret;
         public int? Limit, Seconds;
     }
 
@@ -165,6 +166,7 @@ public sealed class CommandParser(int maxMessageBytes)
             6 when raw.SequenceEqual("reason"u8) => "reason",
             7 when raw.SequenceEqual("seconds"u8) => "seconds",
             8 when raw.SequenceEqual("password"u8) => "password",
+            11 when raw.SequenceEqual("adminSecret"u8) => "adminSecret",
             _ => null,
         };
     }
@@ -172,7 +174,7 @@ public sealed class CommandParser(int maxMessageBytes)
     private static string? Known(string name) => name switch
     {
         "ref" or "type" or "name" or "room" or "text" or "color" or "token" or "limit" or "before" or "password"
-            or "to" or "id" or "user" or "reason" or "seconds" => name,
+            or "to" or "id" or "user" or "reason" or "seconds" or "adminSecret" => name,
         _ => null,
     };
 
@@ -192,6 +194,7 @@ public sealed class CommandParser(int maxMessageBytes)
             case "id": return ref fields.Id;
             case "user": return ref fields.User;
             case "reason": return ref fields.Reason;
+            case "adminSecret": return ref fields.AdminSecret;
             default: return ref fields.Before;
         }
     }

@@ -41,6 +41,7 @@ public sealed class ServerOptions
     public int MaxTextLength { get; set; } = 2000;
     public int Pbkdf2Iterations { get; set; } = 600_000;
     public string Admin { get; set; } = "";
+    public string AdminSecret { get; set; } = "";
     public TimeSpan SessionTtl { get; set; } = TimeSpan.FromDays(30);
     public double IpRate { get; set; } = 20;
     public int IpBurst { get; set; } = 40;
@@ -92,7 +93,8 @@ public sealed class ServerOptions
         new("burst", "Chat messages allowed in a burst above the rate", o => Num(o.Burst), (o, v) => o.Burst = ParseInt(v, 1, 1_000_000)),
         new("max-text-length", "Longest chat message text, in characters", o => Num(o.MaxTextLength), (o, v) => o.MaxTextLength = ParseInt(v, 1, 1_000_000)),
         new("pbkdf2-iterations", "PBKDF2-HMAC-SHA256 iterations for new password hashes", o => Num(o.Pbkdf2Iterations), (o, v) => o.Pbkdf2Iterations = ParseInt(v, 1, 100_000_000)),
-        new("admin", "Registered user names that are admins, comma-separated", o => o.Admin, (o, v) => o.Admin = v),
+        new("admin", "User names that are admins, comma-separated; one without an account is reserved for registration with the admin secret", o => o.Admin, (o, v) => o.Admin = v),
+        new("admin-secret", "The secret that registers a --admin name (default: generated at start and printed once in the log)", o => o.AdminSecret, (o, v) => o.AdminSecret = v.Trim(), Secret: true),
         new("session-ttl", "Lifetime of a login session token", o => Dur(o.SessionTtl), (o, v) => o.SessionTtl = ParseDuration(v)),
         new("client-html", "File served at GET /", o => o.ClientHtml, (o, v) => o.ClientHtml = v),
         new("ip-rate", "Chat messages per second allowed per client IP, all its connections together", o => o.IpRate.ToString(CultureInfo.InvariantCulture), (o, v) => o.IpRate = ParseDouble(v)),
