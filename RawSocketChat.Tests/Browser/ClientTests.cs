@@ -65,9 +65,18 @@ public sealed class ClientTests(BrowserFixture fixture)
         await Expect(bob.Page.Locator("#typing")).ToHaveTextAsync("alice is typing…");
         await alice.MessageField.FillAsync("");
 
-        // One over the limit: the counter turns red and Send is disabled.
-        await bob.MessageField.FillAsync(longText + "!");
+        // Over the limit: Send is disabled and a status says, in words, why and by how much; Enter sends nothing and
+        // the text stays in the field to be shortened.
+        await bob.MessageField.FillAsync(longText + new string('!', 100));
         await Expect(bob.SendButton).ToBeDisabledAsync();
+        ILocator tooLong = bob.Page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Too long to send" });
+        await Expect(tooLong).ToHaveTextAsync(new Regex("the limit is 2,?000 characters\\. Remove 100 to send it\\."));
+        await Expect(bob.MessageField).ToHaveAttributeAsync("aria-invalid", "true");
+        await bob.MessageField.PressAsync("Enter");
+        await Expect(bob.MessageField).ToHaveValueAsync(longText + new string('!', 100));
+        await bob.MessageField.FillAsync(longText);
+        await Expect(tooLong).ToBeHiddenAsync();
+        await Expect(bob.SendButton).ToBeEnabledAsync();
         await bob.MessageField.FillAsync("");
 
         // A registered user creates a room and joins it; it shows in the list as the current room.
