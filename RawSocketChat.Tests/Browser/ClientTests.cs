@@ -218,8 +218,20 @@ public sealed class ClientTests(BrowserFixture fixture)
         await guest.SayAsync("gina is back");
         await carol.ExpectMessageAsync("gina is back");
 
+        // Log out asks first (Cancel keeps the session), and its icon is not the one of Leave room.
+        ILocator logOut = carol.Page.Locator("#logout-btn");
+        await Expect(logOut).ToHaveAccessibleNameAsync("Log out");
+        string logOutIcon = await logOut.Locator("path").GetAttributeAsync("d") ?? "";
+        string leaveIcon = await carol.Page.GetByRole(AriaRole.Button, new() { Name = "Leave room" }).Locator("path").GetAttributeAsync("d") ?? "";
+        Assert.NotEqual(leaveIcon, logOutIcon);
+        await logOut.ClickAsync();
+        ILocator confirm = carol.Page.GetByRole(AriaRole.Dialog, new() { Name = "Log out?" });
+        await confirm.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+        await Expect(confirm).Not.ToBeVisibleAsync();
+        await Expect(carol.MessageField).ToBeVisibleAsync();
         // Log out: back to the form, and a reload does not log in again.
-        await carol.Page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
+        await logOut.ClickAsync();
+        await confirm.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
         await Expect(carol.Name).ToBeVisibleAsync();
         await carol.Page.ReloadAsync();
         await Expect(carol.Name).ToBeVisibleAsync();
