@@ -45,6 +45,9 @@ public class ServerOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(75), options.IdleTimeout);
         Assert.Equal(TimeSpan.FromSeconds(5), options.CloseTimeout);
         Assert.Equal(4 * 1024 * 1024, options.MaxSendBufferBytes);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.SendTimeout);
+        Assert.False(options.Diagnostics); // a forced full GC per request is for tests, never on by default
+        Assert.Equal("", options.AdminSecret); // generated at start when a --admin name needs one
         Assert.Equal(OriginPolicy.Default, options.AllowedOrigins);
         Assert.Equal("", options.TrustedProxies);
         Assert.Equal(LogLevel.Info, options.LogLevel);
@@ -132,6 +135,8 @@ public class ServerOptionsTests
     [InlineData("--log-level", "info, warn")]
     [InlineData("--allowed-origins", "evil.example")]
     [InlineData("--trusted-proxies", "not-an-ip")]
+    [InlineData("--send-timeout", "0s")]
+    [InlineData("--diagnostics", "yes")]
     public void Bad_value_is_an_error_naming_the_option(string option, string value) =>
         Assert.Contains(option, ParseError(option, value));
 
