@@ -37,7 +37,7 @@ public sealed class ConnectionFloodTests(ITestOutputHelper output)
             int fdsBefore = server.OpenFileDescriptors;
 
             // Phase 1, per-IP cap: 127.0.0.1 is full, the server as a whole is not (20 of 40).
-            using var sampler = new RssSampler(server);
+            using var sampler = PeakSampler.Rss(server);
             FloodResult perIp = await FloodAsync(server.EndPoint, Attempts / 2, _ => SourceAddress.Loopback(1));
 
             // Phase 2, total cap: 127.0.0.2 takes the other 20 slots; then every other address is refused too,
@@ -198,81 +198,44 @@ public sealed class ConnectionFloodTests(ITestOutputHelper output)
     }
 }
 
-/// <summary>Samples a server process's RSS every 100 ms in the background and keeps the peak.</summary>
-internal sealed class RssSampler : IDisposable
+/// <summary>
+/// Reads a figure of a server process in the background and keeps its peak: the RSS every 100 ms, or the live heap
+/// every 250 ms (<see cref="ServerProcess.MemoryAsync"/>: the most the server held at once during an attack, the
+/// same on every CPU; each reading is a forced full collection in the server, a pause of milliseconds, so those
+/// readings are sparse).
+/// </summary>
+internal sealed class PeakSampler : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private long _peak;
 
-    public RssSampler(ServerProcess server)
+    private PeakSampler(ServerProcess server, long start, Func<Task<long>> read, TimeSpan interval)
     {
-        _peak = server.RssBytes;
+        _peak = start;
         _loop = Task.Run(async () =>
         {
             while (!_stop.IsCancellationRequested && !server.HasExited)
             {
                 try
                 {
-                    long rss = server.RssBytes;
-                    if (rss > Interlocked.Read(ref _peak))
-                        Interlocked.Exchange(ref _peak, rss);
-                    await Task.Delay(100, _stop.Token);
+                    long value = await read();
+                    if (value > Interlocked.Read(ref _peak))
+                        Interlocked.Exchange(ref _peak, value);
+                    await Task.Delay(interval, _stop.Token);
                 }
-                catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException) { }
+                catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException or HttpRequestException) { }
             }
         });
     }
 
-    public long Peak => Interlocked.Read(ref _peak);
+    public static PeakSampler Rss(ServerProcess server) =>
+        new(server, server.RssBytes, () => Task.FromResult(server.RssBytes), TimeSpan.FromMilliseconds(100));
+
+    public static PeakSampler LiveHeap(ServerProcess server, ServerMemory start) =>
+        new(server, start.LiveHeapBytes, async () => (await server.MemoryAsync()).LiveHeapBytes, TimeSpan.FromMilliseconds(250));
 
     /// <summary>Stops sampling and returns the peak.</summary>
-    public long Stop()
-    {
-        _stop.Cancel();
-        _loop.Wait(TimeSpan.FromSeconds(2));
-        return Peak;
-    }
-
-    public void Dispose()
-    {
-        if (!_stop.IsCancellationRequested)
-            Stop();
-        _stop.Dispose();
-    }
-}
-
-/// <summary>
-/// Reads <see cref="ServerProcess.MemoryAsync"/> every 250 ms in the background and keeps the largest live heap: the
-/// most the server held at once during an attack, measured the same way on every CPU. Each reading is a forced
-/// full collection in the server (a pause of milliseconds), so the sampling is sparse.
-/// </summary>
-internal sealed class LiveHeapSampler : IDisposable
-{
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
-    private long _peak;
-
-    public LiveHeapSampler(ServerProcess server, ServerMemory start)
-    {
-        _peak = start.LiveHeapBytes;
-        _loop = Task.Run(async () =>
-        {
-            while (!_stop.IsCancellationRequested && !server.HasExited)
-            {
-                try
-                {
-                    long live = (await server.MemoryAsync()).LiveHeapBytes;
-                    if (live > Interlocked.Read(ref _peak))
-                        Interlocked.Exchange(ref _peak, live);
-                    await Task.Delay(250, _stop.Token);
-                }
-                catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException) { }
-            }
-        });
-    }
-
-    /// <summary>Stops sampling and returns the largest live heap seen.</summary>
     public long Stop()
     {
         _stop.Cancel();

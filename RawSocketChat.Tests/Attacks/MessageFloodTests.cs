@@ -27,8 +27,8 @@ public sealed class MessageFloodTests(ITestOutputHelper output)
         await using ChatClient victim = await ChatClient.GuestAsync(server.WebSocketUri(), "victim");
         await victim.JoinAsync("lobby");
         ServerMemory before = await server.MemoryAsync();
-        using var sampler = new RssSampler(server);
-        using var heapSampler = new LiveHeapSampler(server, before);
+        using var sampler = PeakSampler.Rss(server);
+        using var heapSampler = PeakSampler.LiveHeap(server, before);
 
         Task<FloodReport> flood = Task.Run(() => FloodAsync(server.EndPoint, SourceAddress.Loopback(2)));
 

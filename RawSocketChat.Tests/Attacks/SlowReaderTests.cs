@@ -43,8 +43,8 @@ public sealed class SlowReaderTests(ITestOutputHelper output)
 
             await Task.Delay(500);
             ServerMemory before = await server.MemoryAsync();
-            using var sampler = new RssSampler(server);
-            using var heapSampler = new LiveHeapSampler(server, before);
+            using var sampler = PeakSampler.Rss(server);
+            using var heapSampler = PeakSampler.LiveHeap(server, before);
             var clock = Stopwatch.StartNew();
 
             // The room talks: ~2 KB messages, pipelined, until the slow reader has been dropped and a little after;

@@ -39,7 +39,7 @@ public sealed class MemoryPage(ServerMetrics metrics, ConnectionTracker connecti
             json.WriteNumber("committedBytes", gc.TotalCommittedBytes);
             json.WriteNumber("fragmentedBytes", gc.FragmentedBytes);
             json.WriteNumber("gen2Collections", GC.CollectionCount(2));
-            json.WriteNumber("connectionsOpen", Math.Max(0, metrics.ConnectionsOpened - metrics.ConnectionsClosed));
+            json.WriteNumber("connectionsOpen", metrics.ConnectionsOpen);
             // Open ones, and closed ones something still holds (a leak; see ConnectionTracker).
             json.WriteNumber("connectionsReachable", connections.CountReachable());
             json.WriteEndObject();

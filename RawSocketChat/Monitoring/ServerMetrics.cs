@@ -56,6 +56,8 @@ public sealed class ServerMetrics
 
     public long ConnectionsOpened => Interlocked.Read(ref _connectionsOpened);
     public long ConnectionsClosed => Interlocked.Read(ref _connectionsClosed);
+    /// <summary>Opened minus closed; never negative, though the two counters are read one after the other.</summary>
+    public long ConnectionsOpen => Math.Max(0, ConnectionsOpened - ConnectionsClosed);
     public long MessagesReceived => _messagesReceived.Value;
     public long MessagesSent => _messagesSent.Value;
     public long BytesReceivedTotal => _bytesReceived.Value;

@@ -159,14 +159,19 @@ public sealed class WebSocketConnection
     {
         lock (_sendLock)
         {
-            if (_closeState != CloseState.Open)
-                return;
-            _closeInfo ??= new CloseInfo(code, reason, CloseInitiator.Server);
-            FrameWriter.WriteClose(_output, code, reason);
-            _closeState = CloseState.CloseSent;
-            _closeSentTicks = Environment.TickCount64;
-            FlushLocked();
+            if (_closeState == CloseState.Open)
+                StartClosingLocked(code, reason);
         }
+    }
+
+    /// <summary>Queues our Close after whatever is queued, and starts the CloseTimeout clock (OnHeartbeat).</summary>
+    private void StartClosingLocked(ushort code, string reason)
+    {
+        _closeInfo ??= new CloseInfo(code, reason, CloseInitiator.Server);
+        FrameWriter.WriteClose(_output, code, reason);
+        _closeState = CloseState.CloseSent;
+        _closeSentTicks = Environment.TickCount64;
+        FlushLocked();
     }
 
     /// <summary>Drops the TCP connection now, without a closing handshake.</summary>
@@ -287,12 +292,7 @@ public sealed class WebSocketConnection
             return true;
         // The Close goes behind the backlog: a peer that catches up reads everything, then why it is being left.
         // One that does not is dropped at CloseTimeout (OnHeartbeat), as for any Close it does not answer.
-        const string reason = "send buffer limit exceeded";
-        _closeInfo ??= new CloseInfo(CloseCode.PolicyViolation, reason, CloseInitiator.Server);
-        FrameWriter.WriteClose(_output, CloseCode.PolicyViolation, reason);
-        _closeState = CloseState.CloseSent;
-        _closeSentTicks = Environment.TickCount64;
-        FlushLocked();
+        StartClosingLocked(CloseCode.PolicyViolation, "send buffer limit exceeded");
         return false;
     }
 
