@@ -111,6 +111,7 @@ public sealed class ChatModerationTests
                     new { type = "revoke", user = "target" },
                     new { type = "audit" },
                     new { type = "stats" },
+                    new { type = "sanctions" },
                     new { type = "delete", room = "lobby", id },
                 ];
                 foreach (ChatClient client in new[] { member, guest })
@@ -233,6 +234,7 @@ public sealed class ChatModerationTests
             {
                 JsonElement notice = await connection.ReceiveAsync(m => ChatClient.IsError(m, "banned"));
                 Assert.Contains("abuse", Text(notice, "message"));
+                Assert.Equal("abuse", Text(notice, "reason")); // for a client to show, without parsing the message
                 await connection.WaitClosedAsync();
                 Assert.Equal(WebSocketCloseStatus.PolicyViolation, connection.CloseStatus);
                 Assert.Equal("banned", connection.CloseDescription);
@@ -242,7 +244,9 @@ public sealed class ChatModerationTests
             await using ChatClient attempt = await ChatClient.ConnectAsync(server);
             AssertError(await attempt.AskAsync(new { type = "login", name = "mallory", password = "correct horse battery" }), "banned");
             AssertError(await attempt.AskAsync(new { type = "resume", token }), "banned");
-            AssertError(await attempt.AskAsync(new { type = "login", name = "MALLORY" }), "banned");
+            JsonElement again = await attempt.AskAsync(new { type = "login", name = "MALLORY" });
+            AssertError(again, "banned");
+            Assert.Equal("abuse", Text(again, "reason"));
 
             // A name nobody uses yet can be banned too: guests and registration alike.
             Assert.True(Moderated(await root.AskAsync(new { type = "ban", user = "griefer", seconds = 3600 }), "ban"));
@@ -253,6 +257,45 @@ public sealed class ChatModerationTests
 
             Assert.True(Moderated(await root.AskAsync(new { type = "unban", user = "mallory" }), "unban"));
             Assert.Equal("welcome", ChatClient.Type(await attempt.AskAsync(new { type = "resume", token })));
+        }
+    }
+
+    [Fact]
+    public async Task Moderators_list_the_bans_and_mutes_in_force_and_lift_them_from_there()
+    {
+        await using TestServer server = await StartAsync();
+        (ChatClient root, _) = await ChatClient.RegisterAsync(server, "root");
+        await using (root)
+        {
+            await using ChatClient mod = await ModeratorAsync(server, root, "mod");
+            (ChatClient chatty, _) = await ChatClient.RegisterAsync(server, "chatty");
+            await using (chatty)
+            {
+                Assert.True(Moderated(await mod.AskAsync(new { type = "ban", user = "spammer", reason = "links", seconds = 3600 }), "ban"));
+                Assert.True(Moderated(await root.AskAsync(new { type = "ban", user = "troll" }), "ban"));
+                Assert.True(Moderated(await mod.AskAsync(new { type = "mute", user = "chatty", seconds = 600, reason = "calm down" }), "mute"));
+                Assert.True(Moderated(await mod.AskAsync(new { type = "mute", user = "brief", seconds = 1 }), "mute"));
+                await Task.Delay(1500); // the one-second mute runs out
+
+                JsonElement list = await mod.AskAsync(new { type = "sanctions" });
+                Assert.Equal("sanctions", ChatClient.Type(list));
+                JsonElement[] bans = list.GetProperty("bans").EnumerateArray().ToArray();
+                Assert.Equal(["troll", "spammer"], bans.Select(b => Text(b, "user"))); // newest first
+                Assert.Equal(("mod", "links"), (Text(bans[1], "by"), Text(bans[1], "reason")));
+                Assert.NotNull(Text(bans[1], "until"));
+                Assert.Null(Text(bans[0], "until")); // until unbanned
+                Assert.Null(Text(bans[0], "reason"));
+                JsonElement mute = Assert.Single(list.GetProperty("mutes").EnumerateArray()); // the expired one is gone
+                Assert.Equal(("chatty", "mod", "calm down"), (Text(mute, "user"), Text(mute, "by"), Text(mute, "reason")));
+                Assert.NotNull(Text(mute, "since"));
+                Assert.Equal((2, 1), (list.GetProperty("banCount").GetInt32(), list.GetProperty("muteCount").GetInt32()));
+
+                Assert.True(Moderated(await mod.AskAsync(new { type = "unban", user = "spammer" }), "unban"));
+                Assert.True(Moderated(await mod.AskAsync(new { type = "unmute", user = "chatty" }), "unmute"));
+                JsonElement after = await root.AskAsync(new { type = "sanctions" });
+                Assert.Equal(["troll"], after.GetProperty("bans").EnumerateArray().Select(b => Text(b, "user")));
+                Assert.Empty(after.GetProperty("mutes").EnumerateArray());
+            }
         }
     }
 

@@ -220,8 +220,13 @@ public sealed partial class ChatService
             _log.Info($"chat {how} id={session.Id} user={user.Name} role={user.Role.ToWire()} client={session.Connection.ClientAddress}");
         SendWelcome(session, user, token, expiresAt, command.Ref);
         if (first)
+        {
             foreach (Room room in _rooms.MembershipsOf(user.Key))
+            {
                 room.AnnouncePresence(user, "online");
+                _roomList.Changed(room);
+            }
+        }
     }
 
     // A welcome may carry the session token, so it is never compressed (see ChatSession.SendSecret).
@@ -262,12 +267,18 @@ public sealed partial class ChatService
         if (user.IsGuest)
         {
             foreach (Room room in _rooms.MembershipsOf(user.Key).ToList())
-                room.Leave(user, null, null);
+                if (room.Leave(user, null, null))
+                    _roomList.Changed(room);
             _presence.RemoveConnection(user.Key);
             return;
         }
         if (_presence.RemoveConnection(user.Key))
+        {
             foreach (Room room in _rooms.MembershipsOf(user.Key))
+            {
                 room.AnnouncePresence(user, "offline");
+                _roomList.Changed(room);
+            }
+        }
     }
 }

@@ -17,6 +17,8 @@ public sealed partial class ChatService
     public const int MaxSanctionSeconds = 30 * 24 * 3600;
     public const int AuditPageDefault = 50;
     public const int AuditPageLimit = 100;
+    /// <summary>How many bans (and how many mutes) <c>sanctions</c> lists; the counts are always complete.</summary>
+    public const int MaxSanctionsListed = 500;
 
     /// <summary>Who a moderation command is about: an account, or just a name (a guest's, online or not).</summary>
     private readonly record struct Target(string Name, string Key, Role Role, bool Registered);
@@ -90,6 +92,7 @@ public sealed partial class ChatService
             session.SendError(ChatErrorCode.NotMember, $"'{target.Name}' is not in '{room.Name}'", command.Ref);
             return;
         }
+        _roomList.Changed(room);
         ModerationRecord entry = await LogModerationAsync(ModerationAction.Kick, user, kicked.Name, room: room.Name, reason: reason);
         session.Send(ServerMessages.Moderated(entry, command.Ref));
     }
@@ -141,20 +144,33 @@ public sealed partial class ChatService
     {
         if (_sanctions.FindBan(name, DateTime.UtcNow) is not { } ban)
             return false;
-        session.SendError(ChatErrorCode.Banned, BannedMessage(ban), command.Ref, until: ban.ExpiresAt);
+        session.SendError(ChatErrorCode.Banned, BannedMessage(ban), command.Ref, until: ban.ExpiresAt, reason: ban.Reason);
         return true;
     }
 
     /// <summary>Tells a banned user's connection why, then closes it: 1008, policy violation (RFC 6455 §7.4.1).</summary>
     private static void Disconnect(ChatSession session, BanRecord ban)
     {
-        session.SendError(ChatErrorCode.Banned, BannedMessage(ban), null, until: ban.ExpiresAt);
+        session.SendError(ChatErrorCode.Banned, BannedMessage(ban), null, until: ban.ExpiresAt, reason: ban.Reason);
         session.Connection.Close(CloseCode.PolicyViolation, "banned");
     }
 
     private static string BannedMessage(BanRecord ban) =>
         (ban.Reason is null ? "you are banned" : $"you are banned: {ban.Reason}")
         + (ban.ExpiresAt is { } until ? $" (until {ServerMessages.FormatTimestamp(until)})" : "");
+
+    // ---- What is in force ----
+
+    /// <summary>The bans and mutes in force, for the moderators' list (with Unban and Unmute beside each).</summary>
+    private Task ListSanctions(ChatSession session, ChatUser user, ChatCommand command)
+    {
+        if (CheckModerator(session, user, command))
+        {
+            (List<BanRecord> bans, List<MuteRecord> mutes) = _sanctions.InForce(DateTime.UtcNow);
+            session.Send(ServerMessages.SanctionsInForce(bans, mutes, MaxSanctionsListed, command.Ref));
+        }
+        return Task.CompletedTask;
+    }
 
     // ---- Roles ----
 

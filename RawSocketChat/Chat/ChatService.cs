@@ -48,8 +48,10 @@ public sealed partial class ChatService : IAsyncDisposable
     private readonly ServerMetrics _metrics;
     // The logged-in connections of each user, for what reaches a user wherever they are: bans, mutes, new roles, DMs.
     private readonly Dictionary<string, List<ChatSession>> _connectionsByUser = new(StringComparer.Ordinal);
+    private readonly RoomListFeed _roomList = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _maintenance;
+    private readonly Task _roomListUpdates;
     private int _disposed;
 
     private ChatService(ServerOptions options, IChatStore store, Log log, RoomRegistry rooms, MessageIdGenerator ids, AdminBootstrap admins,
@@ -72,6 +74,7 @@ public sealed partial class ChatService : IAsyncDisposable
         _writer = new MessageWriter(store, ids, OnCommitted, e => _log.Error("storing messages failed", e),
             onAppendTime: metrics.StoreAppend.ObserveTicks);
         _maintenance = MaintainAsync();
+        _roomListUpdates = PublishRoomListAsync();
     }
 
     public IChatStore Store => _store;
@@ -218,7 +221,7 @@ public sealed partial class ChatService : IAsyncDisposable
         {
             if (command.Type is "logout" or "join" or "leave" or "send" or "history" or "typing" or "create"
                 or "edit" or "delete" or "dm" or "mute" or "unmute" or "kick" or "ban" or "unban" or "grant" or "revoke"
-                or "audit" or "stats")
+                or "audit" or "stats" or "sanctions")
                 session.SendError(ChatErrorCode.NotLoggedIn, "log in first", command.Ref);
             else
                 session.SendError(ChatErrorCode.UnknownType, $"unknown type '{command.Type}'", command.Ref);
@@ -245,6 +248,7 @@ public sealed partial class ChatService : IAsyncDisposable
             "grant" => SetRoleAsync(session, user, command, Role.Moderator),
             "revoke" => SetRoleAsync(session, user, command, Role.Member),
             "audit" => AuditAsync(session, user, command),
+            "sanctions" => ListSanctions(session, user, command),
             "stats" => StatsAsync(session, user, command),
             _ => Unknown(session, command),
         };
@@ -292,7 +296,7 @@ public sealed partial class ChatService : IAsyncDisposable
 
     /// <summary>The rooms this connection may see: every room, and the direct conversations of its user.</summary>
     private IEnumerable<RoomSummary> Summaries(ChatSession session) =>
-        _rooms.All.Where(r => IsVisible(r, session.User)).Select(r => r.Summary(_presence, session.Rooms.ContainsKey(r.Key)));
+        _rooms.All.Where(r => IsVisible(r, session.User)).Select(r => r.Summary(_presence, session.Rooms.ContainsKey(r.Key), session.User?.Key));
 
     /// <summary>A direct conversation exists only for its two users; every other room for everyone.</summary>
     private static bool IsVisible(Room room, ChatUser? user) =>
@@ -337,7 +341,8 @@ public sealed partial class ChatService : IAsyncDisposable
         var room = new Room(name, [], HistoryOnJoin, isNew: true);
         _rooms.TryAdd(room);
         _log.Info($"chat create room={name} by={user.Name}");
-        session.Send(ServerMessages.Created(room.Summary(_presence, false), command.Ref));
+        session.Send(ServerMessages.Created(room.Name, command.Ref));
+        _roomList.Changed(room);
     }
 
     private async Task JoinAsync(ChatSession session, ChatUser user, ChatCommand command)
@@ -349,7 +354,8 @@ public sealed partial class ChatService : IAsyncDisposable
         await room.EnsureLoadedAsync(_store);
         // No logout can interleave (a connection's commands run one at a time), and the transport calls OnClosed
         // only after this returns, so SignOut will find this subscription even if the socket closed meanwhile.
-        room.Join(session, user, _presence, MaxMembersListed, command.Ref);
+        if (room.Join(session, user, _presence, MaxMembersListed, command.Ref))
+            _roomList.Changed(room);
     }
 
     private async Task LeaveAsync(ChatSession session, ChatUser user, ChatCommand command)
@@ -363,7 +369,9 @@ public sealed partial class ChatService : IAsyncDisposable
         }
         if (!user.IsGuest)
             await _store.RemoveRoomMemberAsync(room.Name, user.Name);
-        if (!room.Leave(user, session, command.Ref))
+        if (room.Leave(user, session, command.Ref))
+            _roomList.Changed(room);
+        else
             session.SendError(ChatErrorCode.NotMember, $"you are not in '{room.Name}'", command.Ref);
     }
 
@@ -541,6 +549,41 @@ public sealed partial class ChatService : IAsyncDisposable
         }
     }
 
+    // ---- Everyone's room list ----
+
+    /// <summary>
+    /// Once per <c>--room-list-interval</c>, the rooms that changed go to every logged-in connection in one
+    /// <c>rooms_changed</c>: the same bytes for everyone, since the counts are the same for everyone.
+    /// </summary>
+    private async Task PublishRoomListAsync()
+    {
+        using var timer = new PeriodicTimer(_options.RoomListInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+                PublishRoomListChanges();
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Sends one <c>rooms_changed</c> with what is waiting in the feed, if anything (tests call it directly).</summary>
+    internal void PublishRoomListChanges()
+    {
+        List<Room> changed = _roomList.Take();
+        if (changed.Count == 0)
+            return;
+        ChatSession[] everyone;
+        lock (_connectionsByUser)
+            everyone = [.. _connectionsByUser.Values.SelectMany(c => c)];
+        ReadOnlySpan<byte> json = ServerMessages.RoomsChanged(changed.Select(r =>
+        {
+            (int members, int online) = r.Counts(_presence);
+            return (r.Name, members, online);
+        }));
+        foreach (ChatSession session in everyone)
+            session.Send(json);
+    }
+
     // ---- Housekeeping ----
 
     private async Task MaintainAsync()
@@ -581,6 +624,7 @@ public sealed partial class ChatService : IAsyncDisposable
             return;
         _stopping.Cancel();
         await _maintenance;
+        await _roomListUpdates;
         await _writer.DisposeAsync();
         _log.Info($"chat stopped messages={_writer.Stored} batches={_writer.Batches}");
         _stopping.Dispose();

@@ -46,6 +46,7 @@ public sealed class ChatSession(WebSocketConnection connection, MessageRateLimit
     /// </summary>
     public bool SendSecret(ReadOnlySpan<byte> json) => Connection.Send(Protocol.Opcode.Text, json, compress: false);
 
-    public void SendError(string code, string message, string? reference, long? retryAfterMs = null, DateTime? until = null) =>
-        Send(ServerMessages.Error(code, message, reference, retryAfterMs, until));
+    public void SendError(string code, string message, string? reference, long? retryAfterMs = null, DateTime? until = null,
+        string? reason = null) =>
+        Send(ServerMessages.Error(code, message, reference, retryAfterMs, until, reason));
 }

@@ -65,16 +65,30 @@ public sealed class Room
             return _members.ContainsKey(userKey);
     }
 
-    public RoomSummary Summary(Presence presence, bool joined)
+    /// <summary>The room's line in a room list, as <paramref name="userKey"/> sees it (null: before login).</summary>
+    public RoomSummary Summary(Presence presence, bool joined, string? userKey)
     {
         lock (_lock)
         {
-            int online = 0;
-            foreach (string key in _members.Keys)
-                if (presence.IsOnline(key))
-                    online++;
-            return new RoomSummary(Name, _members.Count, online, joined);
+            return new RoomSummary(Name, _members.Count, CountOnlineLocked(presence), joined,
+                userKey is not null && _members.ContainsKey(userKey));
         }
+    }
+
+    /// <summary>The counts of the room list, the same for everyone (<c>rooms_changed</c>).</summary>
+    public (int Members, int Online) Counts(Presence presence)
+    {
+        lock (_lock)
+            return (_members.Count, CountOnlineLocked(presence));
+    }
+
+    private int CountOnlineLocked(Presence presence)
+    {
+        int online = 0;
+        foreach (string key in _members.Keys)
+            if (presence.IsOnline(key))
+                online++;
+        return online;
     }
 
     /// <summary>

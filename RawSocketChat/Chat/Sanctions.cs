@@ -55,6 +55,19 @@ public sealed class Sanctions
         }
     }
 
+    /// <summary>The bans and mutes in force at <paramref name="now"/>, newest first (expired ones are dropped).</summary>
+    public (List<BanRecord> Bans, List<MuteRecord> Mutes) InForce(DateTime now)
+    {
+        lock (_lock)
+        {
+            foreach (string key in _bans.Where(b => b.Value.ExpiresAt <= now).Select(b => b.Key).ToList())
+                _bans.Remove(key);
+            foreach (string key in _mutes.Where(m => m.Value.ExpiresAt <= now).Select(m => m.Key).ToList())
+                _mutes.Remove(key);
+            return (_bans.Values.OrderByDescending(b => b.CreatedAt).ToList(), _mutes.Values.OrderByDescending(m => m.CreatedAt).ToList());
+        }
+    }
+
     public void SetBan(BanRecord ban)
     {
         lock (_lock)

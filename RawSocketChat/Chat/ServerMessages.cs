@@ -6,8 +6,11 @@ using RawSocketChat.Storage;
 
 namespace RawSocketChat.Chat;
 
-/// <summary>The lines of the room list: in <c>rooms</c>, <c>welcome</c> and <c>created</c>.</summary>
-public readonly record struct RoomSummary(string Name, int Members, int Online, bool Joined);
+/// <summary>
+/// The lines of the room list, in <c>rooms</c> and <c>welcome</c>: <see cref="Joined"/> is about the connection that
+/// asks, <see cref="Member"/> about its user (a registered user's memberships follow them to every device).
+/// </summary>
+public readonly record struct RoomSummary(string Name, int Members, int Online, bool Joined, bool Member);
 
 /// <summary>One entry of <c>joined.members</c>.</summary>
 public readonly record struct MemberView(string Name, string Color, Role Role, bool Online);
@@ -124,7 +127,8 @@ public static class ServerMessages
         return End(writer);
     }
 
-    public static ReadOnlySpan<byte> Error(string code, string message, string? reference, long? retryAfterMs = null, DateTime? until = null)
+    public static ReadOnlySpan<byte> Error(string code, string message, string? reference, long? retryAfterMs = null, DateTime? until = null,
+        string? reason = null)
     {
         Utf8JsonWriter writer = Begin("error");
         writer.WriteString("code"u8, code);
@@ -133,6 +137,8 @@ public static class ServerMessages
             writer.WriteString("ref"u8, reference);
         if (until is { } end)
             writer.WriteString("until"u8, FormatTimestamp(end));
+        if (reason is not null)
+            writer.WriteString("reason"u8, reason);
         if (retryAfterMs is { } retry)
             writer.WriteNumber("retryAfterMs"u8, retry);
         return End(writer);
@@ -188,12 +194,29 @@ public static class ServerMessages
         return End(writer);
     }
 
-    public static ReadOnlySpan<byte> Created(RoomSummary room, string? reference)
+    public static ReadOnlySpan<byte> Created(string room, string? reference)
     {
         Utf8JsonWriter writer = Begin("created");
-        writer.WriteString("room"u8, room.Name);
+        writer.WriteString("room"u8, room);
         if (reference is not null)
             writer.WriteString("ref"u8, reference);
+        return End(writer);
+    }
+
+    /// <summary>The new counts of rooms that changed (a room not listed before is new), the same for everyone.</summary>
+    public static ReadOnlySpan<byte> RoomsChanged(IEnumerable<(string Name, int Members, int Online)> rooms)
+    {
+        Utf8JsonWriter writer = Begin("rooms_changed");
+        writer.WriteStartArray("rooms"u8);
+        foreach ((string name, int members, int online) in rooms)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, name);
+            writer.WriteNumber("members"u8, members);
+            writer.WriteNumber("online"u8, online);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
         return End(writer);
     }
 
@@ -352,6 +375,38 @@ public static class ServerMessages
         return End(writer);
     }
 
+    /// <summary><c>sanctions</c>: the bans and mutes in force, newest first, at most <paramref name="max"/> of each.</summary>
+    public static ReadOnlySpan<byte> SanctionsInForce(IReadOnlyList<BanRecord> bans, IReadOnlyList<MuteRecord> mutes, int max, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("sanctions");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WriteStartArray("bans"u8);
+        foreach (BanRecord ban in bans.Take(max))
+            WriteSanction(writer, ban.Name, ban.By, ban.Reason, ban.CreatedAt, ban.ExpiresAt);
+        writer.WriteEndArray();
+        writer.WriteStartArray("mutes"u8);
+        foreach (MuteRecord mute in mutes.Take(max))
+            WriteSanction(writer, mute.Name, mute.By, mute.Reason, mute.CreatedAt, mute.ExpiresAt);
+        writer.WriteEndArray();
+        writer.WriteNumber("banCount"u8, bans.Count);
+        writer.WriteNumber("muteCount"u8, mutes.Count);
+        return End(writer);
+    }
+
+    private static void WriteSanction(Utf8JsonWriter writer, string user, string by, string? reason, DateTime since, DateTime? until)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("user"u8, user);
+        writer.WriteString("by"u8, by);
+        if (reason is not null)
+            writer.WriteString("reason"u8, reason);
+        writer.WriteString("since"u8, FormatTimestamp(since));
+        if (until is { } end)
+            writer.WriteString("until"u8, FormatTimestamp(end));
+        writer.WriteEndObject();
+    }
+
     private static void WriteAuditFields(Utf8JsonWriter writer, ModerationRecord entry)
     {
         writer.WriteString("id"u8, entry.Id);
@@ -454,6 +509,7 @@ public static class ServerMessages
             writer.WriteNumber("members"u8, room.Members);
             writer.WriteNumber("online"u8, room.Online);
             writer.WriteBoolean("joined"u8, room.Joined);
+            writer.WriteBoolean("member"u8, room.Member);
             writer.WriteEndObject();
         }
         writer.WriteEndArray();

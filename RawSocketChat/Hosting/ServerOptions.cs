@@ -47,6 +47,7 @@ public sealed class ServerOptions
     public int IpBurst { get; set; } = 40;
     public TimeSpan FloodWindow { get; set; } = TimeSpan.FromSeconds(10);
     public TimeSpan TypingInterval { get; set; } = TimeSpan.FromSeconds(3);
+    public TimeSpan RoomListInterval { get; set; } = TimeSpan.FromSeconds(1);
     public int MaxRooms { get; set; } = 10_000;
 
     /// <summary>The page served at <c>GET /</c>.</summary>
@@ -101,6 +102,7 @@ public sealed class ServerOptions
         new("ip-burst", "Chat messages allowed in a burst per client IP", o => Num(o.IpBurst), (o, v) => o.IpBurst = ParseInt(v, 1, 1_000_000)),
         new("flood-window", "A client sending about 3x the rate for this long is closed with 1008", o => Dur(o.FloodWindow), (o, v) => o.FloodWindow = ParseDuration(v)),
         new("typing-interval", "Typing notifications relayed at most once per user per room per interval", o => Dur(o.TypingInterval), (o, v) => o.TypingInterval = ParseDuration(v)),
+        new("room-list-interval", "Room list changes (new rooms, member and online counts) go out at most once per interval", o => Dur(o.RoomListInterval), (o, v) => o.RoomListInterval = ParseDuration(v, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1))),
         new("max-rooms", "Public rooms the server holds; creating one more is refused with too_many_rooms", o => Num(o.MaxRooms), (o, v) => o.MaxRooms = ParseInt(v, 1, 10_000_000)),
         new("deflate", "Offer permessage-deflate (RFC 7692) compression to clients: on or off", o => OnOff(o.Deflate), (o, v) => o.Deflate = ParseOnOff(v)),
         new("deflate-threshold", "Messages shorter than this many bytes are sent uncompressed", o => Num(o.DeflateThreshold), (o, v) => o.DeflateThreshold = ParseInt(v, 0, 1 << 30)),
@@ -254,6 +256,15 @@ public sealed class ServerOptions
         double d = double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
         if (!(d > 0) || double.IsInfinity(d)) throw new ArgumentException("must be a positive number");
         return d;
+    }
+
+    /// <summary>A duration within [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public static TimeSpan ParseDuration(string value, TimeSpan min, TimeSpan max)
+    {
+        TimeSpan duration = ParseDuration(value);
+        if (duration < min || duration > max)
+            throw new ArgumentException($"must be {Dur(min)} to {Dur(max)}");
+        return duration;
     }
 
     public static TimeSpan ParseDuration(string value)
