@@ -170,7 +170,7 @@ public sealed class ModerationTests(BrowserFixture fixture)
         await bob.Page.GetByRole(AriaRole.Textbox, new() { Name = "Reason (optional)" }).FillAsync("spam");
         await bob.Page.GetByRole(AriaRole.Button, new() { Name = "Ban", Exact = true }).ClickAsync();
         await Expect(eve.Name).ToBeVisibleAsync();
-        await Expect(eve.Page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("This name is banned (reason: spam).");
+        await Expect(eve.Page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("This name is banned until a moderator lifts it (reason: spam).");
         await eve.Name.FillAsync("eve");
         await eve.LogInButton.ClickAsync();
         await Expect(eve.Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("This name is banned");
