@@ -1,5 +1,6 @@
 using RawSocketChat.Chat;
 using RawSocketChat.Endpoints;
+using RawSocketChat.Inspector;
 using RawSocketChat.Monitoring;
 using RawSocketChat.Storage;
 using RawSocketChat.Storage.Mongo;
@@ -53,7 +54,11 @@ public sealed class App : IAsyncDisposable
             if (tracker is not null)
                 router.MapGet("/debug/memory", new MemoryPage(metrics, tracker).Handle);
 
-            var server = new Server(options, router, log, metrics, tracker);
+            InspectorHub? inspector = options.Inspector ? new InspectorHub() : null;
+            if (inspector is not null)
+                router.MapGet("/inspect", InspectorEndpoint.Page).MapWebSocket("/inspect/feed", new InspectorEndpoint(inspector));
+
+            var server = new Server(options, router, log, metrics, tracker, inspector);
             server.Start();
             return new App(server, chat, store);
         }

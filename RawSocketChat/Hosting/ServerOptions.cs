@@ -67,6 +67,7 @@ public sealed class ServerOptions
 
     /// <summary>Serves <c>GET /debug/memory</c> to loopback clients (a forced full collection per request).</summary>
     public bool Diagnostics { get; set; }
+    public bool Inspector { get; set; }
 
     /// <summary>True when <c>--tls-cert</c> and <c>--tls-key</c> are given: the port speaks https:// and wss://.</summary>
     public bool TlsEnabled => TlsCert.Length > 0;
@@ -112,6 +113,7 @@ public sealed class ServerOptions
         new("mongo", "MongoDB connection string (mongodb://host:27017/rawsocketchat): store in MongoDB instead of --data", o => o.Mongo, (o, v) => { if (v.Length > 0) _ = Storage.Mongo.MongoStoreOptions.ParseConnectionString(v); o.Mongo = v; }, Secret: true),
         new("mongo-write-concern", "Acknowledgement MongoDB writes wait for: majority or a member count (always journaled)", o => o.MongoWriteConcern, (o, v) => { _ = Storage.Mongo.MongoStoreOptions.ParseWriteConcern(v); o.MongoWriteConcern = v.Trim(); }),
         new("mongo-timeout", "How long start-up and each MongoDB operation wait for a reachable server before failing", o => Dur(o.MongoTimeout), (o, v) => o.MongoTimeout = ParseDuration(v)),
+        new("inspector", "Serve the frame inspector at GET /inspect: a page that shows the handshake and every frame of the visitor's own connection, and can inject frames into it: on or off", o => OnOff(o.Inspector), (o, v) => o.Inspector = ParseOnOff(v)),
         new("diagnostics", "Serve GET /debug/memory to loopback clients: the live heap after a forced full GC (for leak tests; pauses the server): on or off", o => OnOff(o.Diagnostics), (o, v) => o.Diagnostics = ParseOnOff(v)),
     ];
 

@@ -92,6 +92,9 @@ public sealed class WebSocketReceiver : IDisposable
     /// <summary>True while a fragmented message is partly received.</summary>
     public bool IsMessageInProgress => _messageOpcode != Opcode.Continuation;
 
+    /// <summary>No frame and no fragmented message is half read: whole frames may be given next.</summary>
+    public bool IsBetweenMessages => _state == State.Header && _partialHeaderLength == 0 && !IsMessageInProgress;
+
     /// <summary>
     /// Consumes bytes from the front of <paramref name="input"/> until one event is complete or the input runs out.
     /// On return <paramref name="input"/> holds the bytes not yet consumed (none, unless an event was returned).

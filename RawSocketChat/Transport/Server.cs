@@ -37,6 +37,7 @@ public sealed class Server : IAsyncDisposable
     private readonly ConnectionLimiter _limiter;
     private readonly Monitoring.ServerMetrics? _metrics;
     private readonly Monitoring.ConnectionTracker? _tracker;
+    private readonly Inspector.InspectorHub? _inspector;
     private readonly TcpListener _listener;
     private readonly TlsCertificates? _tls;
     // Cancelled when shutdown begins: stops accepting and drops handshakes in progress.
@@ -50,8 +51,10 @@ public sealed class Server : IAsyncDisposable
     private int _stopCalled;
     private int _sockets;
 
-    public Server(ServerOptions options, Router router, Log log, Monitoring.ServerMetrics? metrics = null, Monitoring.ConnectionTracker? tracker = null)
+    public Server(ServerOptions options, Router router, Log log, Monitoring.ServerMetrics? metrics = null, Monitoring.ConnectionTracker? tracker = null,
+        Inspector.InspectorHub? inspector = null)
     {
+        _inspector = inspector;
         _metrics = metrics;
         _tracker = tracker;
         _options = options;
@@ -310,6 +313,9 @@ public sealed class Server : IAsyncDisposable
             return;
         }
 
+        // --inspector: a connection whose address names a watcher's token reports its frames to that watcher.
+        Inspector.InspectorHub.Watch? watch = null;
+        Inspector.FrameTap? tap = _inspector?.Attach(request, response, client, deflate is not null, out watch);
         // A connection may live for days: keep what the log needs and let the request head and its headers go.
         string path = request.Path;
         request = null;
@@ -317,7 +323,9 @@ public sealed class Server : IAsyncDisposable
         {
             string? subprotocol = response.Headers.FirstOrDefault(h => h.Key == "Sec-WebSocket-Protocol").Value;
             var connection = new WebSocketConnection(id, stream, input, _settings, remote, client, path, subprotocol,
-                onAbort: () => CloseSocket(socket), deflate);
+                onAbort: () => CloseSocket(socket), deflate, tap);
+            if (watch is not null)
+                watch.Subject = connection;
             _tracker?.Track(connection);
             // Registered before the client can see the 101, then checked against a shutdown that began meanwhile:
             // StopAsync marks itself started before it walks _open, so either it finds this connection or we see the
@@ -333,6 +341,8 @@ public sealed class Server : IAsyncDisposable
 
             var clock = Stopwatch.StartNew();
             CloseInfo close = await connection.RunAsync(handler);
+            if (watch is not null && watch.Subject == connection)
+                watch.Subject = null;
             _metrics?.ConnectionClosed();
             _open.TryRemove(id, out _);
             if (connection.UnhandledException is { } bug)

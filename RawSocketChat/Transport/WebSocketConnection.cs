@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
+using RawSocketChat.Inspector;
 using RawSocketChat.Protocol;
 using RawSocketChat.Protocol.Deflate;
 
@@ -44,6 +46,9 @@ public sealed class WebSocketConnection
     // permessage-deflate, when negotiated: used only under _sendLock, so messages are compressed in wire order.
     private readonly MessageDeflater? _deflater;
     private readonly int _compressionThreshold;
+    // Only for a connection that asked to be inspected (/inspect); null, and never looked at twice, for all others.
+    private readonly FrameTap? _tap;
+    private readonly ConcurrentQueue<byte[]>? _injected;
 
     private volatile CloseState _closeState;
     private bool _outputCompleted;   // no frame follows what is queued: the send loop drains it and ends
@@ -60,8 +65,11 @@ public sealed class WebSocketConnection
     private CloseInfo? _closeInfo;
 
     internal WebSocketConnection(long id, Stream stream, PipeReader input, ConnectionSettings settings, IPEndPoint remote,
-        IPAddress clientAddress, string path, string? subprotocol, Action onAbort, DeflateParameters? deflate = null)
+        IPAddress clientAddress, string path, string? subprotocol, Action onAbort, DeflateParameters? deflate = null, FrameTap? tap = null)
     {
+        _tap = tap;
+        if (tap is not null)
+            _injected = new ConcurrentQueue<byte[]>();
         Id = id;
         _stream = stream;
         _input = input;
@@ -152,6 +160,20 @@ public sealed class WebSocketConnection
             _settings.Metrics?.MessageSent();
             return true;
         }
+    }
+
+    /// <summary>
+    /// The inspector's "as if the client had sent it": whole frames, masked like a client's, handed to the receiver
+    /// between two messages of the real client, parsed and acted on exactly like bytes from the socket. Only for an
+    /// inspected connection, by its own watcher; false otherwise.
+    /// </summary>
+    internal bool Inject(byte[] frames)
+    {
+        if (_injected is null || _closeState != CloseState.Open)
+            return false;
+        _injected.Enqueue(frames);
+        _input.CancelPendingRead(); // wakes the receive loop, which tells this from Abort by the queue
+        return true;
     }
 
     /// <summary>Starts the closing handshake (§7.1.2): send Close, then wait for the peer's Close at most CloseTimeout.</summary>
@@ -328,6 +350,7 @@ public sealed class WebSocketConnection
         }
 
         CloseInfo info = _closeInfo ?? new CloseInfo(CloseCode.AbnormalClosure, "connection lost", CloseInitiator.Network);
+        _tap?.Closed(info.Code, info.Reason, info.InitiatedBy.ToString().ToLowerInvariant());
         await handler.OnClosedAsync(this, info);
         return info;
     }
@@ -336,55 +359,38 @@ public sealed class WebSocketConnection
     {
         while (true)
         {
+            if (_injected is { IsEmpty: false } && _receiver.IsBetweenMessages && !await ReceiveInjectedAsync(handler))
+                return;
             ValueTask<ReadResult> reading = _input.ReadAsync();
             if (!reading.IsCompleted)
                 _receiver.ReleaseBuffers(); // about to wait for the network: an idle connection holds no message memory
             ReadResult read = await reading;
             if (read.IsCanceled)
-                return; // Abort()
+            {
+                if (_injected is null || _closeState == CloseState.Closed)
+                    return; // Abort(), or the send loop found the peer gone
+                // Woken by Inject (perhaps for frames already run): what was read stays for the next read.
+                _input.AdvanceTo(read.Buffer.Start);
+                continue;
+            }
             ReadOnlySequence<byte> buffer = read.Buffer;
             if (!buffer.IsEmpty)
                 Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+            _tap?.Received(buffer); // the receiver consumes every read whole, so each byte is shown once
 
-            bool done = false;
-            while (!done)
+            while (true)
             {
                 ReceiveResult result = _receiver.Receive(ref buffer);
-                switch (result.Status)
+                if (result.Status == ReceiveStatus.NeedMoreData)
                 {
-                    case ReceiveStatus.NeedMoreData:
-                        _settings.Metrics?.BytesReceived(read.Buffer.Length - buffer.Length); // the frames parsed from this read
-                        _input.AdvanceTo(buffer.Start, buffer.End);
-                        done = true;
-                        break;
-
-                    case ReceiveStatus.Message:
-                        _settings.Metrics?.MessageReceived();
-                        // After we sent Close, the peer may still have messages in flight; they are not delivered.
-                        if (IsOpen)
-                            await handler.OnMessageAsync(this, result.Opcode, result.Payload);
-                        break;
-
-                    case ReceiveStatus.Ping:
-                        // RFC 6455 §5.5.2: answer a Ping with a Pong carrying "exactly the same Application data".
-                        SendControl(Opcode.Pong, result.Payload.Span);
-                        break;
-
-                    case ReceiveStatus.Pong:
-                        // RFC 6455 §5.5.3: an unsolicited Pong is allowed and needs no response.
-                        break;
-
-                    case ReceiveStatus.Close:
-                        _input.AdvanceTo(buffer.Start, buffer.End);
-                        OnCloseReceived(result.CloseCode, result.CloseReason ?? "");
-                        return;
-
-                    case ReceiveStatus.Failed:
-                        // RFC 6455 §7.1.7: _Fail the WebSocket Connection_: send a Close with the code, then close TCP.
-                        _input.AdvanceTo(buffer.Start, buffer.End);
-                        FailConnection(result.CloseCode, result.CloseReason ?? "");
-                        return;
+                    _settings.Metrics?.BytesReceived(read.Buffer.Length - buffer.Length); // the frames parsed from this read
+                    _input.AdvanceTo(buffer.Start, buffer.End);
+                    break;
                 }
+                if (result.Status is ReceiveStatus.Close or ReceiveStatus.Failed)
+                    _input.AdvanceTo(buffer.Start, buffer.End);
+                if (!await ActAsync(handler, result))
+                    return;
             }
 
             if (read.IsCompleted)
@@ -394,6 +400,58 @@ public sealed class WebSocketConnection
                 return;
             }
         }
+    }
+
+    /// <summary>Acts on one event of the receiver; false when the connection is done reading (a Close, a failure).</summary>
+    private async ValueTask<bool> ActAsync(IWebSocketHandler handler, ReceiveResult result)
+    {
+        _tap?.Parsed(result);
+        switch (result.Status)
+        {
+            case ReceiveStatus.Message:
+                _settings.Metrics?.MessageReceived();
+                // After we sent Close, the peer may still have messages in flight; they are not delivered.
+                if (IsOpen)
+                    await handler.OnMessageAsync(this, result.Opcode, result.Payload);
+                return true;
+
+            case ReceiveStatus.Ping:
+                // RFC 6455 §5.5.2: answer a Ping with a Pong carrying "exactly the same Application data".
+                SendControl(Opcode.Pong, result.Payload.Span);
+                return true;
+
+            case ReceiveStatus.Pong:
+                // RFC 6455 §5.5.3: an unsolicited Pong is allowed and needs no response.
+                return true;
+
+            case ReceiveStatus.Close:
+                OnCloseReceived(result.CloseCode, result.CloseReason ?? "");
+                return false;
+
+            default:
+                // RFC 6455 §7.1.7: _Fail the WebSocket Connection_: send a Close with the code, then close TCP.
+                FailConnection(result.CloseCode, result.CloseReason ?? "");
+                return false;
+        }
+    }
+
+    /// <summary>Runs the inspector's injected frames through the receiver, as if they had just been read.</summary>
+    private async ValueTask<bool> ReceiveInjectedAsync(IWebSocketHandler handler)
+    {
+        while (_injected!.TryDequeue(out byte[]? frames))
+        {
+            var bytes = new ReadOnlySequence<byte>(frames);
+            _tap!.Received(bytes, injected: true);
+            while (true)
+            {
+                ReceiveResult result = _receiver.Receive(ref bytes);
+                if (result.Status == ReceiveStatus.NeedMoreData)
+                    break; // whole frames by construction: nothing is left half-read
+                if (!await ActAsync(handler, result))
+                    return false;
+            }
+        }
+        return true;
     }
 
     private void OnCloseReceived(ushort code, string reason)
@@ -474,6 +532,7 @@ public sealed class WebSocketConnection
                     await _sendSignal.WaitAsync();
                     continue;
                 }
+                _tap?.Sent(batch);
                 // In slices, so that progress is visible: a 16 MiB message to a peer reading 1 MiB/s is a slow write,
                 // not a stuck one (SendTimeout).
                 for (int offset = 0; offset < batch.Count; offset += WriteSlice)
