@@ -343,6 +343,32 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(deleted, retry.Stored);
     }
 
+    [SkippableFact]
+    public async Task A_tombstone_says_which_moderator_deleted_it_or_that_its_author_did()
+    {
+        MessageRecord own = Message("lobby", "alice", "my typo");
+        MessageRecord moderated = Message("lobby", "bob", "spam", "m1");
+        await Store.AppendMessagesAsync([own, moderated]);
+
+        MessageRecord? byAuthor = await Store.DeleteMessageAsync(own.Id, T0.AddMinutes(1));
+        MessageRecord? byModerator = await Store.DeleteMessageAsync(moderated.Id, T0.AddMinutes(2), moderator: "Mod");
+        Assert.Equal(own with { Text = "", DeletedAt = T0.AddMinutes(1) }, byAuthor);
+        Assert.Equal(moderated with { Text = "", DeletedAt = T0.AddMinutes(2), DeletedByModerator = "Mod" }, byModerator);
+        Assert.Equal(byModerator, await Store.FindMessageAsync(moderated.Id));
+        Assert.Equal([byAuthor!, byModerator!], await Store.GetMessagesAsync("lobby", null, 10));
+
+        // A second delete changes nothing, not even who did it; a retried send is a duplicate of the tombstone as it is.
+        Assert.Null(await Store.DeleteMessageAsync(moderated.Id, T0.AddMinutes(3), moderator: "other"));
+        Assert.Equal("Mod", (await Store.FindMessageAsync(moderated.Id))!.DeletedByModerator);
+        AppendResult retry = (await Store.AppendMessagesAsync([Message("lobby", "bob", "spam", "m1")])).Single();
+        Assert.Equal(byModerator, retry.Stored);
+
+        // A record offered to append never brings a deletion with it.
+        MessageRecord fresh = Message("lobby", "carol", "new") with { DeletedByModerator = "Mod" };
+        Assert.Null((await Store.AppendMessagesAsync([fresh])).Single().Stored.DeletedByModerator);
+        Assert.Null((await Store.FindMessageAsync(fresh.Id))!.DeletedByModerator);
+    }
+
     // ---- Bans and mutes ----
 
     [SkippableFact]
@@ -519,9 +545,11 @@ public abstract class StoreConformanceTests : IAsyncLifetime
             return;
         MessageRecord edited = Message("lobby", "alice", "typo");
         MessageRecord deleted = Message("lobby", "bob", "rude");
-        await Store.AppendMessagesAsync([edited, deleted]);
+        MessageRecord regretted = Message("lobby", "carol", "oops");
+        await Store.AppendMessagesAsync([edited, deleted, regretted]);
         await Store.EditMessageAsync(edited.Id, "fixed", T0.AddMinutes(1));
-        await Store.DeleteMessageAsync(deleted.Id, T0.AddMinutes(2));
+        await Store.DeleteMessageAsync(deleted.Id, T0.AddMinutes(2), moderator: "mod");
+        await Store.DeleteMessageAsync(regretted.Id, T0.AddMinutes(3));
         var ban = new BanRecord("mallory", "mod", "abuse", T0, null);
         var mute = new MuteRecord("bob", "mod", null, T0, T0.AddDays(1));
         var entry = new ModerationRecord(NextId(), T0, ModerationAction.Delete, "mod", "bob", "lobby", deleted.Id);
@@ -535,7 +563,8 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
         IReadOnlyList<MessageRecord> page = await Store.GetMessagesAsync("lobby", null, 10);
         Assert.Equal(edited with { Text = "fixed", EditedAt = T0.AddMinutes(1) }, page[0]);
-        Assert.Equal(deleted with { Text = "", DeletedAt = T0.AddMinutes(2) }, page[1]);
+        Assert.Equal(deleted with { Text = "", DeletedAt = T0.AddMinutes(2), DeletedByModerator = "mod" }, page[1]);
+        Assert.Equal(regretted with { Text = "", DeletedAt = T0.AddMinutes(3) }, page[2]);
         Assert.Equal([ban], await Store.ListBansAsync(T0));
         Assert.Equal([mute], await Store.ListMutesAsync(T0));
         Assert.Equal([entry], await Store.GetModerationLogAsync(null, 10));

@@ -72,7 +72,8 @@ public static class ServerMessages
 
     /// <summary>
     /// The fields of a message: an edited one carries <c>editedAt</c>; a deleted one is a tombstone with an empty
-    /// text and <c>"deleted":true</c> (the store no longer has the text anyway).
+    /// text, <c>"deleted":true</c> (the store no longer has the text anyway) and <c>deletedBy</c>: <c>author</c> or
+    /// <c>moderator</c>. A tombstone is the same bytes for everyone, so it names neither the moderator nor a reason.
     /// </summary>
     private static void WriteMessageFields(Utf8JsonWriter writer, MessageRecord message)
     {
@@ -85,7 +86,10 @@ public static class ServerMessages
         if (message.Guest)
             writer.WriteBoolean("guest"u8, true);
         if (message.Deleted)
+        {
             writer.WriteBoolean("deleted"u8, true);
+            writer.WriteString("deletedBy"u8, DeletedBy(message));
+        }
         else if (message.EditedAt is { } edited)
             writer.WriteString("editedAt"u8, FormatTimestamp(edited));
     }
@@ -102,16 +106,25 @@ public static class ServerMessages
         return End(writer);
     }
 
-    /// <summary><c>deleted</c>: a message is gone, to everyone in its room. <c>user</c> wrote it, <c>by</c> deleted it.</summary>
-    public static ReadOnlySpan<byte> Deleted(MessageRecord message, string by)
+    /// <summary>
+    /// <c>deleted</c>: a message is gone, to everyone in its room. <c>user</c> wrote it, <c>by</c> deleted it,
+    /// <c>deletedBy</c> says whether as its author or as a moderator; <paramref name="reason"/> is given only in the copy
+    /// for those who moderate.
+    /// </summary>
+    public static ReadOnlySpan<byte> Deleted(MessageRecord message, string by, string? reason = null)
     {
         Utf8JsonWriter writer = Begin("deleted");
         writer.WriteString("room"u8, message.Room);
         writer.WriteString("id"u8, message.Id);
         writer.WriteString("user"u8, message.User);
         writer.WriteString("by"u8, by);
+        writer.WriteString("deletedBy"u8, DeletedBy(message));
+        if (reason is not null)
+            writer.WriteString("reason"u8, reason);
         return End(writer);
     }
+
+    private static string DeletedBy(MessageRecord message) => message.DeletedByModerator is null ? "author" : "moderator";
 
     public static ReadOnlySpan<byte> Ack(string? reference, string id, bool duplicate)
     {

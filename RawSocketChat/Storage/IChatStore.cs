@@ -91,10 +91,12 @@ public interface IChatStore : IAsyncDisposable
 
     /// <summary>
     /// Deletes a message: its text is removed for good (stored as empty) and <see cref="MessageRecord.DeletedAt"/> is
-    /// set; the message stays in place, so history pages and idempotent refs are unchanged. Returns the message as it
-    /// is now stored, or null when there is no such message or it was already deleted.
+    /// set; the message stays in place, so history pages and idempotent refs are unchanged. <paramref name="moderator"/>
+    /// is who deleted it when that was not its author (kept as <see cref="MessageRecord.DeletedByModerator"/>); null
+    /// when the author did. Returns the message as it is now stored, or null when there is no such message or it was
+    /// already deleted.
     /// </summary>
-    Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, CancellationToken cancellationToken = default);
+    Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default);
 
     // ---- Moderation ----
 

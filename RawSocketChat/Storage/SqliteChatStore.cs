@@ -328,7 +328,7 @@ public sealed class SqliteChatStore : IChatStore
                 ts.Value = ToMs(m.Timestamp);
                 reference.Value = (object?)m.Ref ?? DBNull.Value;
                 insert.ExecuteNonQuery();
-                results[i] = new AppendResult(m with { Timestamp = Truncate(m.Timestamp), EditedAt = null, DeletedAt = null }, Duplicate: false);
+                results[i] = new AppendResult(m with { Timestamp = Truncate(m.Timestamp), EditedAt = null, DeletedAt = null, DeletedByModerator = null }, Duplicate: false);
             }
             transaction.Commit();
             return results;
@@ -383,15 +383,19 @@ public sealed class SqliteChatStore : IChatStore
             return edited;
         }));
 
-    public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, CancellationToken cancellationToken = default) =>
+    public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default) =>
         Task.FromResult(Write(connection =>
         {
             using SqliteTransaction transaction = connection.BeginTransaction();
             using SqliteCommand command = connection.CreateCommand();
             command.Transaction = transaction;
             // The text goes for good: a tombstone keeps the id (and the ref, for idempotent retries), not the words.
-            command.CommandText = "UPDATE messages SET text = '', deleted_at = $at WHERE id = $id AND deleted_at IS NULL";
+            command.CommandText = """
+                UPDATE messages SET text = '', deleted_at = $at, deleted_by_moderator = $moderator
+                WHERE id = $id AND deleted_at IS NULL
+                """;
             command.Parameters.AddWithValue("$at", ToMs(deletedAt));
+            command.Parameters.AddWithValue("$moderator", (object?)moderator ?? DBNull.Value);
             command.Parameters.AddWithValue("$id", id);
             MessageRecord? deleted = command.ExecuteNonQuery() == 1 ? FindMessage(connection, transaction, id) : null;
             transaction.Commit();
@@ -563,7 +567,7 @@ public sealed class SqliteChatStore : IChatStore
 
     // ---- Plumbing ----
 
-    private const string MessageColumns = "id, room, user_name, color, text, ts, ref, guest, edited_at, deleted_at";
+    private const string MessageColumns = "id, room, user_name, color, text, ts, ref, guest, edited_at, deleted_at, deleted_by_moderator";
 
     private static MessageRecord ReadMessage(SqliteDataReader reader) => new(
         Id: reader.GetString(0),
@@ -575,7 +579,8 @@ public sealed class SqliteChatStore : IChatStore
         Ref: reader.IsDBNull(6) ? null : reader.GetString(6),
         Guest: reader.GetInt64(7) != 0,
         EditedAt: reader.IsDBNull(8) ? null : FromMs(reader.GetInt64(8)),
-        DeletedAt: reader.IsDBNull(9) ? null : FromMs(reader.GetInt64(9)));
+        DeletedAt: reader.IsDBNull(9) ? null : FromMs(reader.GetInt64(9)),
+        DeletedByModerator: reader.IsDBNull(10) ? null : reader.GetString(10));
 
     private static MessageRecord? FindMessage(SqliteConnection connection, SqliteTransaction? transaction, string id)
     {

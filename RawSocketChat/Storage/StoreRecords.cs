@@ -43,7 +43,8 @@ public sealed record RoomMemberRecord(string Name, string Color, Role Role);
 /// <para>
 /// A message can be edited (<see cref="EditedAt"/> is the last edit, <see cref="Text"/> the current text) and deleted
 /// (<see cref="DeletedAt"/> is set and <see cref="Text"/> is empty: the text is removed from the store, the message
-/// stays as a tombstone so that ids and pages do not shift).
+/// stays as a tombstone so that ids and pages do not shift). <see cref="DeletedByModerator"/> names the moderator who
+/// deleted someone else's message; it is null when the author deleted their own.
 /// </para>
 /// </summary>
 public sealed record MessageRecord(
@@ -56,7 +57,8 @@ public sealed record MessageRecord(
     string? Ref = null,
     bool Guest = false,
     DateTime? EditedAt = null,
-    DateTime? DeletedAt = null)
+    DateTime? DeletedAt = null,
+    string? DeletedByModerator = null)
 {
     public bool Deleted => DeletedAt is not null;
 }

@@ -157,6 +157,8 @@ public sealed class MongoQueryRenderingTests
         Expect("""{ "_id" : ObjectId("6b0954a000000000000000a3"), "deletedAt" : null }""", MongoQueries.LiveMessage(Id));
         Expect("""{ "$set" : { "text" : "fixed", "editedAt" : ISODate("2026-11-27T10:00:00.123Z") } }""", MongoQueries.Edit("fixed", T0));
         Expect("""{ "$set" : { "text" : "", "deletedAt" : ISODate("2026-11-27T10:00:00.123Z") } }""", MongoQueries.Delete(T0));
+        Expect("""{ "$set" : { "text" : "", "deletedAt" : ISODate("2026-11-27T10:00:00.123Z"), "deletedByModerator" : "mod" } }""",
+            MongoQueries.Delete(T0, moderator: "mod"));
     }
 
     // ---- moderation ----

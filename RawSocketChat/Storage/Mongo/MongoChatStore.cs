@@ -310,7 +310,7 @@ public sealed class MongoChatStore : IChatStore
                 }
             }
             foreach (int i in toInsert)
-                results[i] ??= new AppendResult(messages[i] with { Timestamp = Truncate(messages[i].Timestamp), EditedAt = null, DeletedAt = null }, Duplicate: false);
+                results[i] ??= new AppendResult(messages[i] with { Timestamp = Truncate(messages[i].Timestamp), EditedAt = null, DeletedAt = null, DeletedByModerator = null }, Duplicate: false);
         }
 
         foreach ((int index, int of) in repeats)
@@ -360,8 +360,8 @@ public sealed class MongoChatStore : IChatStore
     public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default) =>
         UpdateLiveMessageAsync(id, MongoQueries.Edit(text, editedAt), cancellationToken);
 
-    public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, CancellationToken cancellationToken = default) =>
-        UpdateLiveMessageAsync(id, MongoQueries.Delete(deletedAt), cancellationToken);
+    public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default) =>
+        UpdateLiveMessageAsync(id, MongoQueries.Delete(deletedAt, moderator), cancellationToken);
 
     /// <summary>One findAndModify: the change and the message as it is afterwards, atomically; null for a tombstone.</summary>
     private Task<MessageRecord?> UpdateLiveMessageAsync(string id, UpdateDefinition<MessageDocument> update, CancellationToken cancellationToken)
@@ -554,7 +554,7 @@ public sealed class MongoChatStore : IChatStore
     };
 
     internal static MessageRecord ToRecord(MessageDocument m) =>
-        new(m.Id.ToString(), m.Room, m.User, m.Color, m.Text, m.Timestamp, m.Ref, m.Guest, m.EditedAt, m.DeletedAt);
+        new(m.Id.ToString(), m.Room, m.User, m.Color, m.Text, m.Timestamp, m.Ref, m.Guest, m.EditedAt, m.DeletedAt, m.DeletedByModerator);
 
     /// <summary>Ids are 24 lower-case hex digits (<see cref="MessageIdGenerator.IsValid"/>); anything else names nothing.</summary>
     private static bool TryParseId(string id, out ObjectId objectId)

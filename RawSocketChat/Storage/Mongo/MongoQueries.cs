@@ -141,9 +141,15 @@ public static class MongoQueries
     public static UpdateDefinition<MessageDocument> Edit(string text, DateTime editedAt) =>
         Builders<MessageDocument>.Update.Set(m => m.Text, text).Set(m => m.EditedAt, Utc(editedAt));
 
-    /// <summary>The text goes for good; the document stays, so ids, pages and refs do not change.</summary>
-    public static UpdateDefinition<MessageDocument> Delete(DateTime deletedAt) =>
-        Builders<MessageDocument>.Update.Set(m => m.Text, "").Set(m => m.DeletedAt, Utc(deletedAt));
+    /// <summary>
+    /// The text goes for good; the document stays, so ids, pages and refs do not change. A moderator's delete of someone
+    /// else's message also names the moderator; the author's own leaves the field absent.
+    /// </summary>
+    public static UpdateDefinition<MessageDocument> Delete(DateTime deletedAt, string? moderator = null)
+    {
+        UpdateDefinition<MessageDocument> update = Builders<MessageDocument>.Update.Set(m => m.Text, "").Set(m => m.DeletedAt, Utc(deletedAt));
+        return moderator is null ? update : update.Set(m => m.DeletedByModerator, moderator);
+    }
 
     // ---- bans, mutes, moderation log ----
 
