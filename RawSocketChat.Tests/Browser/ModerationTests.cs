@@ -248,6 +248,39 @@ public sealed class ModerationTests(BrowserFixture fixture)
         await Expect(carol.MessagesWith("Message deleted by its author")).ToHaveCountAsync(1);
     }
 
+    [SkippableFact]
+    public async Task The_admins_stats_show_the_top_posters_of_each_busy_room()
+    {
+        IBrowser browser = fixture.RequireBrowser();
+        await using TestServer server = await BrowserFixture.StartServerAsync(o => o.Admin = "root");
+        (ChatClient alice, _) = await ChatClient.RegisterAsync(server, "alice");
+        await using ChatClient bob = await ChatClient.GuestAsync(server, "bob");
+        await using (alice)
+        {
+            await alice.SendJsonAsync(new { type = "create", room = "dev" });
+            await alice.ReceiveAsync("created");
+            await alice.JoinAsync("lobby");
+            await alice.JoinAsync("dev");
+            await bob.JoinAsync("lobby");
+            for (int i = 0; i < 3; i++)
+                await alice.SayAsync("lobby", $"lobby {i}");
+            await bob.SayAsync("lobby", "hi all");
+            for (int i = 0; i < 2; i++)
+                await alice.SayAsync("dev", $"dev {i}");
+        }
+
+        await using IBrowserContext rootContext = await browser.NewContextAsync();
+        ChatPage root = await ChatPage.OpenAsync(rootContext, server.AdminPageUri);
+        await root.RegisterAsync("root");
+        await root.Page.GetByRole(AriaRole.Button, new() { Name = "Server stats" }).ClickAsync();
+        ILocator stats = root.Page.GetByRole(AriaRole.Dialog, new() { Name = "Server stats" });
+        await Expect(stats.GetByRole(AriaRole.Heading, new() { Name = "Top posters by room" })).ToBeVisibleAsync();
+        await Expect(stats.GetByRole(AriaRole.List, new() { Name = "Top posters in #lobby" }).GetByRole(AriaRole.Listitem))
+            .ToHaveTextAsync(["alice — 3", "bob (guest) — 1"]);
+        await Expect(stats.GetByRole(AriaRole.List, new() { Name = "Top posters in #dev" }).GetByRole(AriaRole.Listitem))
+            .ToHaveTextAsync(["alice — 2"]);
+    }
+
     private static async Task OpenMemberDialog(ChatPage page, string name)
     {
         await page.Members.GetByRole(AriaRole.Button, new() { Name = $"{name}, online" }).ClickAsync();

@@ -192,6 +192,7 @@ public sealed class MessageWriterTests(ITestOutputHelper output)
         public Task<long> CountUsersAsync(CancellationToken cancellationToken = default) => inner.CountUsersAsync(cancellationToken);
         public Task<IReadOnlyList<RoomMessageCount>> CountMessagesPerRoomAsync(CancellationToken cancellationToken = default) => inner.CountMessagesPerRoomAsync(cancellationToken);
         public Task<IReadOnlyList<UserMessageCount>> CountMessagesPerUserAsync(int limit, CancellationToken cancellationToken = default) => inner.CountMessagesPerUserAsync(limit, cancellationToken);
+        public Task<IReadOnlyList<RoomUserMessageCount>> CountMessagesPerRoomAndUserAsync(IReadOnlyCollection<string> rooms, int limit, CancellationToken cancellationToken = default) => inner.CountMessagesPerRoomAndUserAsync(rooms, limit, cancellationToken);
         public Task<IReadOnlyList<HourMessageCount>> CountMessagesPerHourAsync(DateTime from, DateTime to, CancellationToken cancellationToken = default) => inner.CountMessagesPerHourAsync(from, to, cancellationToken);
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }

@@ -489,6 +489,42 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Top_posters_are_counted_per_room_for_the_rooms_asked_for_ignoring_case()
+    {
+        var batch = new List<MessageRecord>();
+        void Add(string room, string user, int count, bool guest = false)
+        {
+            for (int i = 0; i < count; i++)
+                batch.Add(Message(room, user, $"{room}/{user}/{i}", guest: guest));
+        }
+        Add("lobby", "carol", 4);
+        Add("LOBBY", "alice", 3);            // the same room
+        Add("lobby", "Bob", 2);
+        Add("lobby", "bob", 1);              // the same poster
+        Add("lobby", "alice", 2, guest: true);
+        Add("dev", "dave", 2);
+        Add("dev", "alice", 2);              // a tie: by name
+        Add("attic", "eve", 9);              // not asked for
+        Add("@alice+bob", "alice", 1);
+        await Store.AppendMessagesAsync(batch);
+        await Store.DeleteMessageAsync(batch[0].Id, T0); // deleted messages still count
+
+        Assert.Equal(
+            [
+                new RoomUserMessageCount("Dev", "alice", false, 2), new RoomUserMessageCount("Dev", "dave", false, 2),
+                new RoomUserMessageCount("lobby", "carol", false, 4), new RoomUserMessageCount("lobby", "alice", false, 3),
+                new RoomUserMessageCount("lobby", "Bob", false, 3),
+            ],
+            await Store.CountMessagesPerRoomAndUserAsync(["lobby", "Dev", "quiet"], 3));
+        Assert.Equal(
+            [("lobby", "carol", false), ("lobby", "alice", false), ("lobby", "Bob", false), ("lobby", "alice", true)],
+            (await Store.CountMessagesPerRoomAndUserAsync(["lobby", "LOBBY"], 10)).Select(c => (c.Room, c.User, c.Guest)));
+        Assert.Empty(await Store.CountMessagesPerRoomAndUserAsync(["lobby"], 0));
+        Assert.Empty(await Store.CountMessagesPerRoomAndUserAsync([], 5));
+        Assert.Empty(await Store.CountMessagesPerRoomAndUserAsync(["quiet"], 5));
+    }
+
+    [SkippableFact]
     public async Task Messages_are_counted_per_utc_hour_within_the_window()
     {
         DateTime hour = new(2026, 11, 27, 10, 0, 0, DateTimeKind.Utc);

@@ -426,14 +426,15 @@ public static class ServerMessages
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
-        writer.WriteStartArray("topPosters"u8);
-        foreach (UserMessageCount user in stats.TopPosters)
+        writer.WritePropertyName("topPosters"u8);
+        WritePosters(writer, stats.TopPosters);
+        writer.WriteStartArray("topPostersByRoom"u8);
+        foreach (RoomPosters room in stats.TopPostersByRoom)
         {
             writer.WriteStartObject();
-            writer.WriteString("user"u8, user.User);
-            if (user.Guest)
-                writer.WriteBoolean("guest"u8, true);
-            writer.WriteNumber("messages"u8, user.Messages);
+            writer.WriteString("room"u8, room.Room);
+            writer.WritePropertyName("posters"u8);
+            WritePosters(writer, room.Posters);
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
@@ -443,6 +444,21 @@ public static class ServerMessages
             writer.WriteStartObject();
             writer.WriteString("hour"u8, FormatTimestamp(hour.Hour));
             writer.WriteNumber("messages"u8, hour.Messages);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+
+    private static void WritePosters(Utf8JsonWriter writer, IReadOnlyList<UserMessageCount> posters)
+    {
+        writer.WriteStartArray();
+        foreach (UserMessageCount user in posters)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("user"u8, user.User);
+            if (user.Guest)
+                writer.WriteBoolean("guest"u8, true);
+            writer.WriteNumber("messages"u8, user.Messages);
             writer.WriteEndObject();
         }
         writer.WriteEndArray();

@@ -146,6 +146,14 @@ public interface IChatStore : IAsyncDisposable
     Task<IReadOnlyList<UserMessageCount>> CountMessagesPerUserAsync(int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// For each of <paramref name="rooms"/> (ignoring case), its <paramref name="limit"/> posters with the most messages
+    /// there (deleted ones included), grouped as <see cref="CountMessagesPerUserAsync"/> groups them. Ordered by room
+    /// (lower case, ordinal), then most messages first, then by name (lower case, ordinal), registered before guest. A
+    /// room without messages has no rows.
+    /// </summary>
+    Task<IReadOnlyList<RoomUserMessageCount>> CountMessagesPerRoomAndUserAsync(IReadOnlyCollection<string> rooms, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Messages with <paramref name="from"/> &lt;= timestamp &lt; <paramref name="to"/>, counted per UTC hour (the hour
     /// a message's timestamp falls in). Only hours with messages are returned, oldest first.
     /// </summary>

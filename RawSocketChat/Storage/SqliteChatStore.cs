@@ -526,6 +526,45 @@ public sealed class SqliteChatStore : IChatStore
         }));
     }
 
+    public Task<IReadOnlyList<RoomUserMessageCount>> CountMessagesPerRoomAndUserAsync(IReadOnlyCollection<string> rooms, int limit,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string room in rooms)
+            names.TryAdd(Key(room), room);
+        if (names.Count == 0 || limit == 0)
+            return Task.FromResult<IReadOnlyList<RoomUserMessageCount>>([]);
+        return Task.FromResult(Read<IReadOnlyList<RoomUserMessageCount>>(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            // One GROUP BY room, poster over the listed rooms, walked along messages_by_room_user; the window keeps each
+            // room's first `limit` groups. Only the groups are sorted, never the messages.
+            var parameters = new List<string>(names.Count);
+            foreach (string key in names.Keys)
+            {
+                string parameter = "$r" + parameters.Count;
+                parameters.Add(parameter);
+                command.Parameters.AddWithValue(parameter, key);
+            }
+            command.CommandText = $"""
+                SELECT room_key, name, guest, n FROM (
+                    SELECT room_key, MIN(user_name) AS name, guest, COUNT(*) AS n,
+                           ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY COUNT(*) DESC, user_key, guest) AS place
+                    FROM messages WHERE room_key IN ({string.Join(", ", parameters)})
+                    GROUP BY room_key, user_key, guest)
+                WHERE place <= $limit
+                ORDER BY room_key, place
+                """;
+            command.Parameters.AddWithValue("$limit", limit);
+            using SqliteDataReader reader = command.ExecuteReader();
+            var counts = new List<RoomUserMessageCount>();
+            while (reader.Read())
+                counts.Add(new RoomUserMessageCount(names[reader.GetString(0)], reader.GetString(1), reader.GetInt64(2) != 0, reader.GetInt64(3)));
+            return counts;
+        }));
+    }
+
     public Task<IReadOnlyList<HourMessageCount>> CountMessagesPerHourAsync(DateTime from, DateTime to, CancellationToken cancellationToken = default) =>
         Task.FromResult(Read<IReadOnlyList<HourMessageCount>>(connection =>
         {

@@ -120,5 +120,11 @@ public readonly record struct RoomMessageCount(string Room, long Messages);
 /// </summary>
 public readonly record struct UserMessageCount(string User, bool Guest, long Messages);
 
+/// <summary>
+/// How many messages one poster sent in one room (deleted ones included): <see cref="UserMessageCount"/> within a room.
+/// <see cref="Room"/> is spelled as the caller named it, <see cref="User"/> as in one of the poster's messages there.
+/// </summary>
+public readonly record struct RoomUserMessageCount(string Room, string User, bool Guest, long Messages);
+
 /// <summary>How many messages were sent in the UTC hour that starts at <see cref="Hour"/>.</summary>
 public readonly record struct HourMessageCount(DateTime Hour, long Messages);

@@ -217,6 +217,17 @@ public sealed class MongoQueryRenderingTests
     }
 
     [Fact]
+    public void A_room_s_top_posters_match_the_room_on_its_index_then_group_like_all_posters()
+    {
+        Expect("""
+            [ { "$match" : { "roomKey" : "lobby" } },
+              { "$group" : { "_id" : { "user" : "$userKey", "guest" : "$guest" }, "name" : { "$min" : "$user" }, "guest" : { "$first" : "$guest" }, "count" : { "$sum" : 1 } } },
+              { "$sort" : { "count" : -1, "_id.user" : 1, "_id.guest" : 1 } },
+              { "$limit" : 5 } ]
+            """, MongoQueries.MessagesPerUserInRoom("Lobby", 5));
+    }
+
+    [Fact]
     public void Messages_per_hour_match_a_range_of_the_ts_index_and_round_down_to_the_hour()
     {
         Expect("""

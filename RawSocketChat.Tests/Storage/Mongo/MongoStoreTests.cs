@@ -175,6 +175,9 @@ public sealed class MongoStoreTests : IAsyncLifetime
         await Same(s => s.CountMessagesPerUserAsync(10), ignoreCase: true);
         await Same(s => s.CountMessagesPerUserAsync(2), ignoreCase: true);
         await Same(s => s.CountMessagesPerUserAsync(0));
+        await Same(s => s.CountMessagesPerRoomAndUserAsync(["lobby", "Dev", "nowhere"], 2), ignoreCase: true);
+        await Same(s => s.CountMessagesPerRoomAndUserAsync(["LOBBY"], 10), ignoreCase: true);
+        await Same(s => s.CountMessagesPerRoomAndUserAsync(["lobby"], 0));
         await Same(s => s.CountMessagesPerHourAsync(T0, T0.AddHours(5)));
         await Same(s => s.CountMessagesPerHourAsync(T0.AddMinutes(30), T0.AddDays(1)));
         await Same(s => s.CountMessagesPerHourAsync(T0.AddDays(5), T0.AddDays(6)));

@@ -502,6 +502,27 @@ public sealed class MongoChatStore : IChatStore
         });
     }
 
+    public Task<IReadOnlyList<RoomUserMessageCount>> CountMessagesPerRoomAndUserAsync(IReadOnlyCollection<string> rooms, int limit,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        List<string> ordered = rooms.DistinctBy(MongoQueries.Key).OrderBy(MongoQueries.Key, StringComparer.Ordinal).ToList();
+        if (ordered.Count == 0 || limit == 0)
+            return Task.FromResult<IReadOnlyList<RoomUserMessageCount>>([]); // $limit must be positive
+        return Guard<IReadOnlyList<RoomUserMessageCount>>(async () =>
+        {
+            // One small pipeline per room (MongoQueries.MessagesPerUserInRoom says why); the service asks for a few rooms.
+            var counts = new List<RoomUserMessageCount>();
+            foreach (string room in ordered)
+            {
+                List<MessageCountDocument> rows = await (await _messages.AggregateAsync(MongoQueries.MessagesPerUserInRoom(room, limit),
+                    StatisticsOptions, cancellationToken)).ToListAsync(cancellationToken);
+                counts.AddRange(rows.Select(r => new RoomUserMessageCount(room, r.Name, r.Guest, r.Count)));
+            }
+            return counts;
+        });
+    }
+
     public Task<IReadOnlyList<HourMessageCount>> CountMessagesPerHourAsync(DateTime from, DateTime to, CancellationToken cancellationToken = default) =>
         Guard<IReadOnlyList<HourMessageCount>>(async () =>
         {

@@ -124,7 +124,10 @@ public sealed class ModerationDocument
     [BsonElement("reason"), BsonIgnoreIfNull] public string? Reason { get; set; }
 }
 
-/// <summary>One row of <see cref="MongoQueries.MessagesPerRoom"/> or <see cref="MongoQueries.MessagesPerUser"/>.</summary>
+/// <summary>
+/// One row of <see cref="MongoQueries.MessagesPerRoom"/>, <see cref="MongoQueries.MessagesPerUser"/> or
+/// <see cref="MongoQueries.MessagesPerUserInRoom"/>.
+/// </summary>
 [BsonIgnoreExtraElements]
 public sealed class MessageCountDocument
 {
