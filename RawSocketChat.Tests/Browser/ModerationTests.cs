@@ -55,7 +55,7 @@ public sealed class ModerationTests(BrowserFixture fixture)
         foreach (ChatPage p in new[] { bob, alice })
         {
             await Expect(p.MessagesWith("this one goes away")).ToHaveCountAsync(0);
-            await Expect(p.MessagesWith("This message was deleted.")).ToHaveCountAsync(1);
+            await Expect(p.MessagesWith("Message deleted by its author")).ToHaveCountAsync(1);
         }
 
         // Nobody gets buttons for someone else's messages (bob is a member, not a moderator).
@@ -66,7 +66,7 @@ public sealed class ModerationTests(BrowserFixture fixture)
         await alice.Page.ReloadAsync();
         await alice.ExpectInRoomAsync("lobby");
         await Expect(alice.MessagesWith("no typo here")).ToContainTextAsync("(edited)");
-        await Expect(alice.MessagesWith("This message was deleted.")).ToHaveCountAsync(1);
+        await Expect(alice.MessagesWith("Message deleted by its author")).ToHaveCountAsync(1);
     }
 
     [SkippableFact]
@@ -145,7 +145,7 @@ public sealed class ModerationTests(BrowserFixture fixture)
         await bob.MessagesWith("cheap watches").GetByRole(AriaRole.Button, new() { Name = "Delete message" }).ClickAsync();
         await bob.Page.GetByRole(AriaRole.Dialog, new() { Name = "Delete eve's message?" }).GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
         await Expect(eve.MessagesWith("cheap watches")).ToHaveCountAsync(0);
-        await Expect(eve.MessagesWith("This message was deleted.")).ToHaveCountAsync(1);
+        await Expect(eve.MessagesWith("Message deleted by a moderator")).ToHaveCountAsync(1);
 
         // Kick: eve's page leaves the room and says why; she may come back.
         await OpenMemberDialog(bob, "eve");
@@ -187,6 +187,98 @@ public sealed class ModerationTests(BrowserFixture fixture)
         await Expect(stats).ToContainTextAsync("bob: eve is banned until unbanned.");
         await stats.GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync();
         await Expect(stats).Not.ToBeVisibleAsync();
+    }
+
+    /// <summary>
+    /// A deleted message says who deleted it: a member sees "by a moderator" or "by its author", never the moderator's
+    /// reason; moderators and admins see the reason as it happens.
+    /// </summary>
+    [SkippableFact]
+    public async Task A_deleted_message_says_whether_a_moderator_or_its_author_deleted_it()
+    {
+        IBrowser browser = fixture.RequireBrowser();
+        await using TestServer server = await BrowserFixture.StartServerAsync(o => o.Admin = "root");
+        await using IBrowserContext modContext = await browser.NewContextAsync();
+        await using IBrowserContext carolContext = await browser.NewContextAsync();
+        await using IBrowserContext eveContext = await browser.NewContextAsync();
+        ChatPage mod = await ChatPage.OpenAsync(modContext, server.HttpUri.ToString());
+        ChatPage carol = await ChatPage.OpenAsync(carolContext, server.HttpUri.ToString());
+        ChatPage eve = await ChatPage.OpenAsync(eveContext, server.HttpUri.ToString());
+        await mod.RegisterAsync("mod");
+        await carol.RegisterAsync("carol");
+        await eve.LogInAsGuestAsync("eve");
+        (ChatClient root, _) = await ChatClient.RegisterAsync(server, "root");
+        await using (root)
+        {
+            await root.SendJsonAsync(new { type = "grant", user = "mod" });
+            await Expect(mod.Page.Locator("#me-role")).ToHaveTextAsync("Moderator");
+        }
+
+        await eve.SayAsync("buy cheap watches at spam.example");
+        await carol.SayAsync("carol's tpyo");
+        await mod.ExpectMessageAsync("cheap watches");
+        await mod.ExpectMessageAsync("carol's tpyo");
+        await carol.ExpectMessageAsync("cheap watches");
+
+        // The moderator deletes eve's message and says why.
+        await mod.MessagesWith("cheap watches").GetByRole(AriaRole.Button, new() { Name = "Delete message" }).ClickAsync();
+        ILocator confirm = mod.Page.GetByRole(AriaRole.Dialog, new() { Name = "Delete eve's message?" });
+        await confirm.GetByRole(AriaRole.Textbox, new() { Name = "Reason (optional)" }).FillAsync("spam");
+        await confirm.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+        foreach (ChatPage member in new[] { carol, eve })
+        {
+            await Expect(member.MessagesWith("cheap watches")).ToHaveCountAsync(0);
+            await Expect(member.MessagesWith("Message deleted by a moderator")).ToHaveCountAsync(1);
+            await Expect(member.Log).Not.ToContainTextAsync("spam");
+        }
+        await Expect(mod.MessagesWith("Message deleted by a moderator (reason: spam)")).ToHaveCountAsync(1);
+
+        // carol deletes her own: no reason is asked, and everyone sees it was the author.
+        await carol.MessagesWith("carol's tpyo").GetByRole(AriaRole.Button, new() { Name = "Delete message" }).ClickAsync();
+        ILocator own = carol.Page.GetByRole(AriaRole.Dialog, new() { Name = "Delete this message?" });
+        await Expect(own.GetByRole(AriaRole.Textbox)).ToHaveCountAsync(0);
+        await own.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+        foreach (ChatPage p in new[] { mod, carol, eve })
+            await Expect(p.MessagesWith("Message deleted by its author")).ToHaveCountAsync(1);
+
+        // From history after a reload, the same words (the reason was for the moment, and the audit log).
+        await carol.Page.ReloadAsync();
+        await carol.ExpectInRoomAsync("lobby");
+        await Expect(carol.MessagesWith("Message deleted by a moderator")).ToHaveCountAsync(1);
+        await Expect(carol.MessagesWith("Message deleted by its author")).ToHaveCountAsync(1);
+    }
+
+    [SkippableFact]
+    public async Task The_admins_stats_show_the_top_posters_of_each_busy_room()
+    {
+        IBrowser browser = fixture.RequireBrowser();
+        await using TestServer server = await BrowserFixture.StartServerAsync(o => o.Admin = "root");
+        (ChatClient alice, _) = await ChatClient.RegisterAsync(server, "alice");
+        await using ChatClient bob = await ChatClient.GuestAsync(server, "bob");
+        await using (alice)
+        {
+            await alice.SendJsonAsync(new { type = "create", room = "dev" });
+            await alice.ReceiveAsync("created");
+            await alice.JoinAsync("lobby");
+            await alice.JoinAsync("dev");
+            await bob.JoinAsync("lobby");
+            for (int i = 0; i < 3; i++)
+                await alice.SayAsync("lobby", $"lobby {i}");
+            await bob.SayAsync("lobby", "hi all");
+            for (int i = 0; i < 2; i++)
+                await alice.SayAsync("dev", $"dev {i}");
+        }
+
+        await using IBrowserContext rootContext = await browser.NewContextAsync();
+        ChatPage root = await ChatPage.OpenAsync(rootContext, server.AdminPageUri);
+        await root.RegisterAsync("root");
+        await root.Page.GetByRole(AriaRole.Button, new() { Name = "Server stats" }).ClickAsync();
+        ILocator stats = root.Page.GetByRole(AriaRole.Dialog, new() { Name = "Server stats" });
+        await Expect(stats.GetByRole(AriaRole.Heading, new() { Name = "Top posters by room" })).ToBeVisibleAsync();
+        await Expect(stats.GetByRole(AriaRole.List, new() { Name = "Top posters in #lobby" }).GetByRole(AriaRole.Listitem))
+            .ToHaveTextAsync(["alice — 3", "bob (guest) — 1"]);
+        await Expect(stats.GetByRole(AriaRole.List, new() { Name = "Top posters in #dev" }).GetByRole(AriaRole.Listitem))
+            .ToHaveTextAsync(["alice — 2"]);
     }
 
     private static async Task OpenMemberDialog(ChatPage page, string name)

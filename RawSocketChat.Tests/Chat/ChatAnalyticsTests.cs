@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using RawSocketChat.Chat;
 using RawSocketChat.Tests.Monitoring;
 using RawSocketChat.Tests.Support;
 using static RawSocketChat.Tests.Chat.ChatTestHelpers;
@@ -73,9 +74,12 @@ public sealed class ChatAnalyticsTests
             Assert.Equal(1, stats.GetProperty("messages").GetProperty("direct").GetInt64());
             Assert.Equal([("lobby", 8L), ("dev", 3L), ("quiet", 0L)],
                 stats.GetProperty("rooms").EnumerateArray().Select(r => (Text(r, "room")!, r.GetProperty("messages").GetInt64())));
-            Assert.Equal([("alice", false, 9L), ("bob", true, 3L)],
-                stats.GetProperty("topPosters").EnumerateArray().Select(u =>
-                    (Text(u, "user")!, u.TryGetProperty("guest", out JsonElement g) && g.GetBoolean(), u.GetProperty("messages").GetInt64())));
+            Assert.Equal([("alice", false, 9L), ("bob", true, 3L)], Posters(stats.GetProperty("topPosters")));
+            // Each busy room's own posters, in the order of rooms; a room without messages and the DM are not listed.
+            JsonElement[] byRoom = stats.GetProperty("topPostersByRoom").EnumerateArray().ToArray();
+            Assert.Equal(["lobby", "dev"], byRoom.Select(r => Text(r, "room")));
+            Assert.Equal([("alice", false, 5L), ("bob", true, 3L)], Posters(byRoom[0].GetProperty("posters")));
+            Assert.Equal([("alice", false, 3L)], Posters(byRoom[1].GetProperty("posters")));
 
             JsonElement[] hours = stats.GetProperty("perHour").EnumerateArray().ToArray();
             Assert.Equal(24, hours.Length);
@@ -87,6 +91,57 @@ public sealed class ChatAnalyticsTests
             Assert.Equal(12, hours.Sum(h => h.GetProperty("messages").GetInt64()));
         }
     }
+
+    [Fact]
+    public async Task Top_posters_by_room_are_bounded_to_the_busiest_rooms_and_their_top_posters()
+    {
+        await using TestServer server = await StartAsync();
+        (ChatClient root, _) = await ChatClient.RegisterAsync(server, "root");
+        await using (root)
+        {
+            // More rooms with messages than are listed (the lobby and these), each busier than the last: the quietest are left out.
+            int rooms = ChatService.RoomsWithTopPosters + 1;
+            for (int r = 0; r < rooms; r++)
+            {
+                string room = $"room{r:00}";
+                await root.AskAsync(new { type = "create", room });
+                await root.JoinAsync(room);
+                for (int i = 0; i <= r; i++)
+                    await root.SayAsync(room, $"{room} {i}");
+            }
+            // One poster more than are listed in the lobby: poster k sends k + 1 messages, so poster0 is left out.
+            var posters = new List<ChatClient>();
+            try
+            {
+                for (int k = 0; k <= ChatService.TopPostersPerRoom; k++)
+                {
+                    ChatClient poster = await ChatClient.GuestAsync(server, $"poster{k}");
+                    posters.Add(poster);
+                    await poster.JoinAsync("lobby");
+                    for (int i = 0; i <= k; i++)
+                        await poster.SayAsync("lobby", $"{k}.{i}");
+                }
+
+                JsonElement stats = await root.AskAsync(new { type = "stats" });
+                JsonElement[] byRoom = stats.GetProperty("topPostersByRoom").EnumerateArray().ToArray();
+                // The lobby has 21 messages, room10 11, room09 10, ...: the busiest first, as in "rooms".
+                string[] expectedRooms = ["lobby", .. Enumerable.Range(0, rooms).Reverse().Take(ChatService.RoomsWithTopPosters - 1).Select(r => $"room{r:00}")];
+                Assert.Equal(expectedRooms, byRoom.Select(r => Text(r, "room")));
+                Assert.Equal(expectedRooms, stats.GetProperty("rooms").EnumerateArray().Take(expectedRooms.Length).Select(r => Text(r, "room")));
+                Assert.Equal(Enumerable.Range(1, ChatService.TopPostersPerRoom).Reverse().Select(k => ($"poster{k}", true, k + 1L)),
+                    Posters(byRoom[0].GetProperty("posters")));
+                Assert.All(byRoom.Skip(1), r => Assert.Equal(("root", false), Posters(r.GetProperty("posters")).Select(p => (p.User, p.Guest)).Single()));
+            }
+            finally
+            {
+                foreach (ChatClient poster in posters)
+                    await poster.DisposeAsync();
+            }
+        }
+    }
+
+    private static IEnumerable<(string User, bool Guest, long Messages)> Posters(JsonElement list) =>
+        list.EnumerateArray().Select(u => (Text(u, "user")!, u.TryGetProperty("guest", out JsonElement g) && g.GetBoolean(), u.GetProperty("messages").GetInt64())).ToList();
 
     [Fact]
     public async Task Stats_are_for_admins_only_on_the_socket_and_over_http()

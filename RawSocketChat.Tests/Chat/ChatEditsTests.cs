@@ -61,7 +61,8 @@ public sealed class ChatEditsTests
         foreach (ChatClient member in new[] { alice, bob })
         {
             JsonElement deleted = await member.ReceiveAsync("deleted");
-            Assert.Equal((id, "lobby", "alice", "alice"), (Text(deleted, "id"), Text(deleted, "room"), Text(deleted, "user"), Text(deleted, "by")));
+            Assert.Equal((id, "lobby", "alice", "alice", "author"),
+                (Text(deleted, "id"), Text(deleted, "room"), Text(deleted, "user"), Text(deleted, "by"), Text(deleted, "deletedBy")));
         }
 
         await using ChatClient carol = await ChatClient.GuestAsync(server, "carol");
@@ -73,6 +74,7 @@ public sealed class ChatEditsTests
             JsonElement tombstone = history.EnumerateArray().Single(m => Text(m, "id") == id);
             Assert.Equal("", Text(tombstone));
             Assert.True(tombstone.GetProperty("deleted").GetBoolean());
+            Assert.Equal("author", Text(tombstone, "deletedBy"));
             Assert.DoesNotContain("hunter2", history.GetRawText());
         }
 
@@ -141,6 +143,7 @@ public sealed class ChatEditsTests
             Assert.NotNull(Text(first, "editedAt"));
             JsonElement gone = history.EnumerateArray().Single(m => Text(m, "id") == deleted);
             Assert.True(gone.GetProperty("deleted").GetBoolean());
+            Assert.Equal("author", Text(gone, "deletedBy"));
             Assert.Equal("", Text(gone));
         }
 

@@ -40,7 +40,7 @@ public sealed class ChatModerationTests
             string id = Id(await victim.SayAsync("dev", "something abusive"));
             Assert.Equal("ack", ChatClient.Type(await actor.AskAsync(new { type = "delete", room = "dev", id })));
             JsonElement deleted = await witness.ReceiveAsync("deleted");
-            Assert.Equal((id, "victim", actorName), (Text(deleted, "id"), Text(deleted, "user"), Text(deleted, "by")));
+            Assert.Equal((id, "victim", actorName, "moderator"), (Text(deleted, "id"), Text(deleted, "user"), Text(deleted, "by"), Text(deleted, "deletedBy")));
 
             // mute, then unmute.
             JsonElement muted = await actor.AskAsync(new { type = "mute", user = "victim", seconds = 3600, reason = "cool down" });
@@ -179,6 +179,78 @@ public sealed class ChatModerationTests
             Assert.Equal("ack", ChatClient.Type(await mod.AskAsync(new { type = "delete", room = "lobby", id = guestsMessage })));
             Assert.Equal("ack", ChatClient.Type(await root.AskAsync(new { type = "delete", room = "lobby", id = modsMessage })));
             Assert.Equal("ack", ChatClient.Type(await root.AskAsync(new { type = "delete", room = "lobby", id = adminsMessage })));
+        }
+    }
+
+    /// <summary>
+    /// Who deleted a message: everyone sees whether its author or a moderator did, live and in the tombstone; a
+    /// moderator's reason reaches the moderators and admins in the room and the audit log, not the members.
+    /// </summary>
+    [Fact]
+    public async Task A_deleted_message_says_whether_its_author_or_a_moderator_deleted_it_and_only_moderators_see_why()
+    {
+        await using TestServer server = await StartAsync();
+        (ChatClient root, _) = await ChatClient.RegisterAsync(server, "root");
+        await using (root)
+        {
+            await using ChatClient mod = await ModeratorAsync(server, root, "mod");
+            (ChatClient bob, _) = await ChatClient.RegisterAsync(server, "bob");
+            await using (bob)
+            {
+                await using ChatClient eve = await ChatClient.GuestAsync(server, "eve");
+                foreach (ChatClient client in new[] { root, mod, bob, eve })
+                    await client.JoinAsync("lobby");
+                string spam = Id(await eve.SayAsync("lobby", "buy cheap watches"));
+                string typo = Id(await bob.SayAsync("lobby", "teh typo"));
+                string modsOwn = Id(await mod.SayAsync("lobby", "said too much"));
+
+                // The reason follows the rules of every moderation reason.
+                AssertError(await mod.AskAsync(new { type = "delete", room = "lobby", id = spam, reason = new string('r', 201) }), "too_long");
+                AssertError(await mod.AskAsync(new { type = "delete", room = "lobby", id = spam, reason = "bell\u0007" }), "invalid_text");
+
+                Assert.Equal("ack", ChatClient.Type(await mod.AskAsync(new { type = "delete", room = "lobby", id = spam, reason = "  spam\r\n" })));
+                foreach (ChatClient member in new[] { bob, eve })
+                {
+                    JsonElement deleted = await member.ReceiveAsync(m => ChatClient.Type(m) == "deleted" && Text(m, "id") == spam);
+                    Assert.Equal(("eve", "mod", "moderator"), (Text(deleted, "user"), Text(deleted, "by"), Text(deleted, "deletedBy")));
+                    Assert.False(deleted.TryGetProperty("reason", out _));
+                }
+                foreach (ChatClient staff in new[] { root, mod })
+                {
+                    JsonElement deleted = await staff.ReceiveAsync(m => ChatClient.Type(m) == "deleted" && Text(m, "id") == spam);
+                    Assert.Equal(("moderator", "spam"), (Text(deleted, "deletedBy"), Text(deleted, "reason")));
+                }
+
+                // An author's own delete, a moderator's included, is the author's; a reason with it goes nowhere.
+                Assert.Equal("ack", ChatClient.Type(await bob.AskAsync(new { type = "delete", room = "lobby", id = typo, reason = "ignored" })));
+                Assert.Equal("ack", ChatClient.Type(await mod.AskAsync(new { type = "delete", room = "lobby", id = modsOwn })));
+                foreach (ChatClient client in new[] { root, mod, bob, eve })
+                {
+                    foreach (string id in new[] { typo, modsOwn })
+                    {
+                        JsonElement deleted = await client.ReceiveAsync(m => ChatClient.Type(m) == "deleted" && Text(m, "id") == id);
+                        Assert.Equal("author", Text(deleted, "deletedBy"));
+                        Assert.False(deleted.TryGetProperty("reason", out _));
+                    }
+                }
+
+                // The tombstones say the same to a newcomer, from the room's cache and from the store; never the reason.
+                await using ChatClient carol = await ChatClient.GuestAsync(server, "carol");
+                JsonElement joined = await carol.JoinAsync("lobby");
+                JsonElement page = await carol.AskAsync(new { type = "history", room = "lobby" });
+                foreach (JsonElement history in new[] { joined.GetProperty("history"), page.GetProperty("messages") })
+                {
+                    JsonElement[] tombstones = history.EnumerateArray().Where(m => m.TryGetProperty("deleted", out _)).ToArray();
+                    Assert.Equal([(spam, "moderator"), (typo, "author"), (modsOwn, "author")], tombstones.Select(m => (Text(m, "id"), Text(m, "deletedBy"))));
+                    Assert.All(tombstones, m => Assert.False(m.TryGetProperty("reason", out _)));
+                    Assert.DoesNotContain("spam", history.GetRawText());
+                }
+
+                // The audit log has the moderator's delete, with its reason, and nothing of the authors' own.
+                JsonElement audit = await root.AskAsync(new { type = "audit" });
+                JsonElement entry = audit.GetProperty("entries").EnumerateArray().Single(e => Text(e, "action") == "delete");
+                Assert.Equal(("mod", "eve", spam, "spam"), (Text(entry, "by"), Text(entry, "user"), Text(entry, "message"), Text(entry, "reason")));
+            }
         }
     }
 

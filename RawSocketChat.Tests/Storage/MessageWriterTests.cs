@@ -180,7 +180,7 @@ public sealed class MessageWriterTests(ITestOutputHelper output)
         public Task<string?> GetLatestMessageIdAsync(CancellationToken cancellationToken = default) => inner.GetLatestMessageIdAsync(cancellationToken);
         public Task<MessageRecord?> FindMessageAsync(string id, CancellationToken cancellationToken = default) => inner.FindMessageAsync(id, cancellationToken);
         public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default) => inner.EditMessageAsync(id, text, editedAt, cancellationToken);
-        public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, CancellationToken cancellationToken = default) => inner.DeleteMessageAsync(id, deletedAt, cancellationToken);
+        public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default) => inner.DeleteMessageAsync(id, deletedAt, moderator, cancellationToken);
         public Task SetBanAsync(BanRecord ban, CancellationToken cancellationToken = default) => inner.SetBanAsync(ban, cancellationToken);
         public Task<bool> RemoveBanAsync(string name, DateTime now, CancellationToken cancellationToken = default) => inner.RemoveBanAsync(name, now, cancellationToken);
         public Task<IReadOnlyList<BanRecord>> ListBansAsync(DateTime now, CancellationToken cancellationToken = default) => inner.ListBansAsync(now, cancellationToken);
@@ -192,6 +192,7 @@ public sealed class MessageWriterTests(ITestOutputHelper output)
         public Task<long> CountUsersAsync(CancellationToken cancellationToken = default) => inner.CountUsersAsync(cancellationToken);
         public Task<IReadOnlyList<RoomMessageCount>> CountMessagesPerRoomAsync(CancellationToken cancellationToken = default) => inner.CountMessagesPerRoomAsync(cancellationToken);
         public Task<IReadOnlyList<UserMessageCount>> CountMessagesPerUserAsync(int limit, CancellationToken cancellationToken = default) => inner.CountMessagesPerUserAsync(limit, cancellationToken);
+        public Task<IReadOnlyList<RoomUserMessageCount>> CountMessagesPerRoomAndUserAsync(IReadOnlyCollection<string> rooms, int limit, CancellationToken cancellationToken = default) => inner.CountMessagesPerRoomAndUserAsync(rooms, limit, cancellationToken);
         public Task<IReadOnlyList<HourMessageCount>> CountMessagesPerHourAsync(DateTime from, DateTime to, CancellationToken cancellationToken = default) => inner.CountMessagesPerHourAsync(from, to, cancellationToken);
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }

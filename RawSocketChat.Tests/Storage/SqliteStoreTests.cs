@@ -67,6 +67,53 @@ public sealed class SqliteFileStoreTests : StoreConformanceTests
         Assert.Contains("999", error.Message);
     }
 
+    /// <summary>
+    /// A file made by the server before version 3 (schema 1 and 2, tombstones of both kinds, the audit log) opens, is
+    /// migrated, and its tombstones then say who deleted them: the log's moderator where the log has the delete.
+    /// </summary>
+    [Fact]
+    public async Task A_version_2_database_is_migrated_and_its_tombstones_learn_from_the_log_who_deleted_them()
+    {
+        string path = Path.Combine(_folder, "v2.db");
+        Directory.CreateDirectory(_folder);
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            Run(connection, "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+            foreach (SqliteMigrations.Migration migration in SqliteMigrations.All.Where(m => m.Version <= 2))
+            {
+                Run(connection, migration.Sql);
+                Run(connection, $"INSERT INTO schema_migrations(version, name, applied_at) VALUES ({migration.Version}, '{migration.Name}', 0)");
+            }
+            // What the version 2 server wrote: a live message, an author's tombstone, a moderator's with its log entry.
+            Run(connection, """
+                INSERT INTO messages(id, room_key, room, user_key, user_name, guest, color, text, ts, ref, edited_at, deleted_at) VALUES
+                    ('6b0954a000000000000000a1', 'lobby', 'lobby', 'alice', 'alice', 0, '#000000', 'still here', 1000, NULL, NULL, NULL),
+                    ('6b0954a000000000000000a2', 'lobby', 'lobby', 'alice', 'alice', 0, '#000000', '', 2000, 'r1', NULL, 5000),
+                    ('6b0954a000000000000000a3', 'lobby', 'lobby', 'bob', 'bob', 1, '#000000', '', 3000, NULL, NULL, 6000);
+                INSERT INTO moderation_log(id, ts, action, actor, target, room, message_id) VALUES
+                    ('6b0954a000000000000000b1', 6000, 'delete', 'mod', 'bob', 'lobby', '6b0954a000000000000000a3'),
+                    ('6b0954a000000000000000b2', 7000, 'kick', 'mod', 'bob', 'lobby', NULL);
+                """);
+        }
+
+        await using (var migrated = SqliteChatStore.OpenFile(path))
+        {
+            Assert.Equal(SqliteMigrationsVersions().Where(v => v > 2), migrated.AppliedMigrations);
+            IReadOnlyList<MessageRecord> page = await migrated.GetMessagesAsync("lobby", null, 10);
+            Assert.Equal([(false, null), (true, null), (true, "mod")], page.Select(m => (m.Deleted, m.DeletedByModerator)));
+            Assert.Equal("still here", page[0].Text);
+            Assert.Equal("r1", page[1].Ref);
+        }
+    }
+
+    private static void Run(SqliteConnection connection, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     private static IReadOnlyList<int> SqliteMigrationsVersions() => SqliteMigrations.All.Select(m => m.Version).ToList();
 }
 

@@ -343,6 +343,32 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(deleted, retry.Stored);
     }
 
+    [SkippableFact]
+    public async Task A_tombstone_says_which_moderator_deleted_it_or_that_its_author_did()
+    {
+        MessageRecord own = Message("lobby", "alice", "my typo");
+        MessageRecord moderated = Message("lobby", "bob", "spam", "m1");
+        await Store.AppendMessagesAsync([own, moderated]);
+
+        MessageRecord? byAuthor = await Store.DeleteMessageAsync(own.Id, T0.AddMinutes(1));
+        MessageRecord? byModerator = await Store.DeleteMessageAsync(moderated.Id, T0.AddMinutes(2), moderator: "Mod");
+        Assert.Equal(own with { Text = "", DeletedAt = T0.AddMinutes(1) }, byAuthor);
+        Assert.Equal(moderated with { Text = "", DeletedAt = T0.AddMinutes(2), DeletedByModerator = "Mod" }, byModerator);
+        Assert.Equal(byModerator, await Store.FindMessageAsync(moderated.Id));
+        Assert.Equal([byAuthor!, byModerator!], await Store.GetMessagesAsync("lobby", null, 10));
+
+        // A second delete changes nothing, not even who did it; a retried send is a duplicate of the tombstone as it is.
+        Assert.Null(await Store.DeleteMessageAsync(moderated.Id, T0.AddMinutes(3), moderator: "other"));
+        Assert.Equal("Mod", (await Store.FindMessageAsync(moderated.Id))!.DeletedByModerator);
+        AppendResult retry = (await Store.AppendMessagesAsync([Message("lobby", "bob", "spam", "m1")])).Single();
+        Assert.Equal(byModerator, retry.Stored);
+
+        // A record offered to append never brings a deletion with it.
+        MessageRecord fresh = Message("lobby", "carol", "new") with { DeletedByModerator = "Mod" };
+        Assert.Null((await Store.AppendMessagesAsync([fresh])).Single().Stored.DeletedByModerator);
+        Assert.Null((await Store.FindMessageAsync(fresh.Id))!.DeletedByModerator);
+    }
+
     // ---- Bans and mutes ----
 
     [SkippableFact]
@@ -463,6 +489,42 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Top_posters_are_counted_per_room_for_the_rooms_asked_for_ignoring_case()
+    {
+        var batch = new List<MessageRecord>();
+        void Add(string room, string user, int count, bool guest = false)
+        {
+            for (int i = 0; i < count; i++)
+                batch.Add(Message(room, user, $"{room}/{user}/{i}", guest: guest));
+        }
+        Add("lobby", "carol", 4);
+        Add("LOBBY", "alice", 3);            // the same room
+        Add("lobby", "Bob", 2);
+        Add("lobby", "bob", 1);              // the same poster
+        Add("lobby", "alice", 2, guest: true);
+        Add("dev", "dave", 2);
+        Add("dev", "alice", 2);              // a tie: by name
+        Add("attic", "eve", 9);              // not asked for
+        Add("@alice+bob", "alice", 1);
+        await Store.AppendMessagesAsync(batch);
+        await Store.DeleteMessageAsync(batch[0].Id, T0); // deleted messages still count
+
+        Assert.Equal(
+            [
+                new RoomUserMessageCount("Dev", "alice", false, 2), new RoomUserMessageCount("Dev", "dave", false, 2),
+                new RoomUserMessageCount("lobby", "carol", false, 4), new RoomUserMessageCount("lobby", "alice", false, 3),
+                new RoomUserMessageCount("lobby", "Bob", false, 3),
+            ],
+            await Store.CountMessagesPerRoomAndUserAsync(["lobby", "Dev", "quiet"], 3));
+        Assert.Equal(
+            [("lobby", "carol", false), ("lobby", "alice", false), ("lobby", "Bob", false), ("lobby", "alice", true)],
+            (await Store.CountMessagesPerRoomAndUserAsync(["lobby", "LOBBY"], 10)).Select(c => (c.Room, c.User, c.Guest)));
+        Assert.Empty(await Store.CountMessagesPerRoomAndUserAsync(["lobby"], 0));
+        Assert.Empty(await Store.CountMessagesPerRoomAndUserAsync([], 5));
+        Assert.Empty(await Store.CountMessagesPerRoomAndUserAsync(["quiet"], 5));
+    }
+
+    [SkippableFact]
     public async Task Messages_are_counted_per_utc_hour_within_the_window()
     {
         DateTime hour = new(2026, 11, 27, 10, 0, 0, DateTimeKind.Utc);
@@ -519,9 +581,11 @@ public abstract class StoreConformanceTests : IAsyncLifetime
             return;
         MessageRecord edited = Message("lobby", "alice", "typo");
         MessageRecord deleted = Message("lobby", "bob", "rude");
-        await Store.AppendMessagesAsync([edited, deleted]);
+        MessageRecord regretted = Message("lobby", "carol", "oops");
+        await Store.AppendMessagesAsync([edited, deleted, regretted]);
         await Store.EditMessageAsync(edited.Id, "fixed", T0.AddMinutes(1));
-        await Store.DeleteMessageAsync(deleted.Id, T0.AddMinutes(2));
+        await Store.DeleteMessageAsync(deleted.Id, T0.AddMinutes(2), moderator: "mod");
+        await Store.DeleteMessageAsync(regretted.Id, T0.AddMinutes(3));
         var ban = new BanRecord("mallory", "mod", "abuse", T0, null);
         var mute = new MuteRecord("bob", "mod", null, T0, T0.AddDays(1));
         var entry = new ModerationRecord(NextId(), T0, ModerationAction.Delete, "mod", "bob", "lobby", deleted.Id);
@@ -535,7 +599,8 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
         IReadOnlyList<MessageRecord> page = await Store.GetMessagesAsync("lobby", null, 10);
         Assert.Equal(edited with { Text = "fixed", EditedAt = T0.AddMinutes(1) }, page[0]);
-        Assert.Equal(deleted with { Text = "", DeletedAt = T0.AddMinutes(2) }, page[1]);
+        Assert.Equal(deleted with { Text = "", DeletedAt = T0.AddMinutes(2), DeletedByModerator = "mod" }, page[1]);
+        Assert.Equal(regretted with { Text = "", DeletedAt = T0.AddMinutes(3) }, page[2]);
         Assert.Equal([ban], await Store.ListBansAsync(T0));
         Assert.Equal([mute], await Store.ListMutesAsync(T0));
         Assert.Equal([entry], await Store.GetModerationLogAsync(null, 10));

@@ -56,8 +56,10 @@ public sealed partial class ChatService
 
     private async Task DeleteAsync(ChatSession session, ChatUser user, ChatCommand command)
     {
+        // A reason is for moderation: checked always, used (and logged) only when the message is someone else's.
         if (!Require(session, command, command.Room, "room") || !Require(session, command, command.Id, "id")
-            || !CheckMessageId(session, command) || FindRoom(session, command) is not { } room)
+            || !CheckMessageId(session, command) || !CheckReason(session, command, out string? reason)
+            || FindRoom(session, command) is not { } room)
             return;
 
         await room.EnsureLoadedAsync(_store);
@@ -81,17 +83,17 @@ public sealed partial class ChatService
             }
             DateTime now = DateTime.UtcNow;
             long started = Stopwatch.GetTimestamp();
-            MessageRecord? deleted = await _store.DeleteMessageAsync(original.Id, now);
+            MessageRecord? deleted = await _store.DeleteMessageAsync(original.Id, now, own ? null : user.Name);
             _metrics.StoreWrite.ObserveSince(started);
             if (deleted is null)
             {
                 SendNoSuchMessage(session, command);
                 return;
             }
-            room.ApplyDelete(deleted, user.Name);
-            // Someone else's message: that is moderation, and goes to the audit log (without the text).
+            room.ApplyDelete(deleted, user.Name, own ? null : reason);
+            // Someone else's message: that is moderation, and goes to the audit log (with the reason, without the text).
             if (!own)
-                await LogModerationAsync(ModerationAction.Delete, user, original.User, room: room.Name, messageId: original.Id);
+                await LogModerationAsync(ModerationAction.Delete, user, original.User, room: room.Name, messageId: original.Id, reason: reason);
             session.Send(ServerMessages.Ack(command.Ref, deleted.Id, duplicate: false));
             _log.Info($"chat delete id={session.Id} user={user.Name} room={room.Name} message={deleted.Id} author={original.User}");
         }
@@ -124,11 +126,11 @@ public sealed partial class ChatService
         return false;
     }
 
-    /// <summary>Messages belong to a name, and a guest's messages to the guest name: the same rule as refs.</summary>
     /// <summary>The author's rank now: a guest's message is a guest's; a registered author's is their account's.</summary>
     private async Task<Role> AuthorRoleAsync(MessageRecord message) =>
         message.Guest ? Role.Guest : (await _store.FindUserAsync(message.User))?.Role ?? Role.Member;
 
+    /// <summary>Messages belong to a name, and a guest's messages to the guest name: the same rule as refs.</summary>
     private static bool IsAuthor(MessageRecord message, ChatUser user) =>
         NameRules.Key(message.User) == user.Key && message.Guest == user.IsGuest;
 }

@@ -46,6 +46,15 @@ public sealed partial class ChatService
         List<RoomMessageCount> rooms = counts.Values
             .OrderByDescending(r => r.Messages).ThenBy(r => NameRules.Key(r.Room), StringComparer.Ordinal).ToList();
 
+        // The busiest rooms' own top posters: a bounded list, asked of the store for just those rooms.
+        List<RoomMessageCount> busiest = rooms.Where(r => r.Messages > 0).Take(RoomsWithTopPosters).ToList();
+        IReadOnlyList<RoomUserMessageCount> posters = await _store.CountMessagesPerRoomAndUserAsync(
+            busiest.Select(r => r.Room).ToList(), TopPostersPerRoom, cancellationToken);
+        ILookup<string, RoomUserMessageCount> postersOf = posters.ToLookup(p => NameRules.Key(p.Room), StringComparer.Ordinal);
+        List<RoomPosters> byRoom = busiest
+            .Select(r => new RoomPosters(r.Room, postersOf[NameRules.Key(r.Room)].Select(p => new UserMessageCount(p.User, p.Guest, p.Messages)).ToList()))
+            .ToList();
+
         var perHour = new HourMessageCount[24];
         for (int i = 0; i < perHour.Length; i++)
             perHour[i] = new HourMessageCount(firstHour.AddHours(i), 0);
@@ -56,7 +65,7 @@ public sealed partial class ChatService
                 perHour[index] = perHour[index] with { Messages = hour.Messages };
         }
 
-        return new ChatStats(now, registered, _presence.OnlineCount, total, direct, rooms, top, perHour);
+        return new ChatStats(now, registered, _presence.OnlineCount, total, direct, rooms, top, byRoom, perHour);
     }
 
     /// <summary>

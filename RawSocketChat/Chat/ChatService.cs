@@ -28,6 +28,9 @@ public sealed partial class ChatService : IAsyncDisposable
     public const int MaxPasswordLength = 1024;
     /// <summary>How many posters <c>stats</c> lists.</summary>
     public const int TopPosters = 10;
+    /// <summary>How many of the busiest rooms <c>stats</c> lists with their own top posters, and how many posters each.</summary>
+    public const int RoomsWithTopPosters = 10;
+    public const int TopPostersPerRoom = 5;
 
     private readonly ServerOptions _options;
     private readonly IChatStore _store;

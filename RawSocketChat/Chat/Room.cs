@@ -269,16 +269,21 @@ public sealed class Room
         }
     }
 
-    /// <summary>A message of this room was deleted: the cached copy becomes a tombstone, every subscriber gets <c>deleted</c>.</summary>
-    public void ApplyDelete(MessageRecord deleted, string by)
+    /// <summary>
+    /// A message of this room was deleted: the cached copy becomes a tombstone, every subscriber gets <c>deleted</c>.
+    /// A moderator's <paramref name="reason"/> goes only to the subscribers who moderate: the others learn that a
+    /// moderator deleted the message, not why.
+    /// </summary>
+    public void ApplyDelete(MessageRecord deleted, string by, string? reason)
     {
         byte[] json = ServerMessages.Message(deleted);
+        byte[] update = ServerMessages.Deleted(deleted, by).ToArray();
+        byte[] withReason = reason is null ? update : ServerMessages.Deleted(deleted, by, reason).ToArray();
         lock (_lock)
         {
             ReplaceRecentLocked(deleted.Id, json);
-            ReadOnlySpan<byte> update = ServerMessages.Deleted(deleted, by);
             foreach (ChatSession session in _subscribers)
-                session.Send(update);
+                session.Send(session.User is { CanModerate: true } ? withReason : update);
         }
     }
 

@@ -75,7 +75,8 @@ public static class ServerMessages
 
     /// <summary>
     /// The fields of a message: an edited one carries <c>editedAt</c>; a deleted one is a tombstone with an empty
-    /// text and <c>"deleted":true</c> (the store no longer has the text anyway).
+    /// text, <c>"deleted":true</c> (the store no longer has the text anyway) and <c>deletedBy</c>: <c>author</c> or
+    /// <c>moderator</c>. A tombstone is the same bytes for everyone, so it names neither the moderator nor a reason.
     /// </summary>
     private static void WriteMessageFields(Utf8JsonWriter writer, MessageRecord message)
     {
@@ -88,7 +89,10 @@ public static class ServerMessages
         if (message.Guest)
             writer.WriteBoolean("guest"u8, true);
         if (message.Deleted)
+        {
             writer.WriteBoolean("deleted"u8, true);
+            writer.WriteString("deletedBy"u8, DeletedBy(message));
+        }
         else if (message.EditedAt is { } edited)
             writer.WriteString("editedAt"u8, FormatTimestamp(edited));
     }
@@ -105,16 +109,25 @@ public static class ServerMessages
         return End(writer);
     }
 
-    /// <summary><c>deleted</c>: a message is gone, to everyone in its room. <c>user</c> wrote it, <c>by</c> deleted it.</summary>
-    public static ReadOnlySpan<byte> Deleted(MessageRecord message, string by)
+    /// <summary>
+    /// <c>deleted</c>: a message is gone, to everyone in its room. <c>user</c> wrote it, <c>by</c> deleted it,
+    /// <c>deletedBy</c> says whether as its author or as a moderator; <paramref name="reason"/> is given only in the copy
+    /// for those who moderate.
+    /// </summary>
+    public static ReadOnlySpan<byte> Deleted(MessageRecord message, string by, string? reason = null)
     {
         Utf8JsonWriter writer = Begin("deleted");
         writer.WriteString("room"u8, message.Room);
         writer.WriteString("id"u8, message.Id);
         writer.WriteString("user"u8, message.User);
         writer.WriteString("by"u8, by);
+        writer.WriteString("deletedBy"u8, DeletedBy(message));
+        if (reason is not null)
+            writer.WriteString("reason"u8, reason);
         return End(writer);
     }
+
+    private static string DeletedBy(MessageRecord message) => message.DeletedByModerator is null ? "author" : "moderator";
 
     public static ReadOnlySpan<byte> Ack(string? reference, string id, bool duplicate)
     {
@@ -468,14 +481,15 @@ public static class ServerMessages
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
-        writer.WriteStartArray("topPosters"u8);
-        foreach (UserMessageCount user in stats.TopPosters)
+        writer.WritePropertyName("topPosters"u8);
+        WritePosters(writer, stats.TopPosters);
+        writer.WriteStartArray("topPostersByRoom"u8);
+        foreach (RoomPosters room in stats.TopPostersByRoom)
         {
             writer.WriteStartObject();
-            writer.WriteString("user"u8, user.User);
-            if (user.Guest)
-                writer.WriteBoolean("guest"u8, true);
-            writer.WriteNumber("messages"u8, user.Messages);
+            writer.WriteString("room"u8, room.Room);
+            writer.WritePropertyName("posters"u8);
+            WritePosters(writer, room.Posters);
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
@@ -485,6 +499,21 @@ public static class ServerMessages
             writer.WriteStartObject();
             writer.WriteString("hour"u8, FormatTimestamp(hour.Hour));
             writer.WriteNumber("messages"u8, hour.Messages);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+
+    private static void WritePosters(Utf8JsonWriter writer, IReadOnlyList<UserMessageCount> posters)
+    {
+        writer.WriteStartArray();
+        foreach (UserMessageCount user in posters)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("user"u8, user.User);
+            if (user.Guest)
+                writer.WriteBoolean("guest"u8, true);
+            writer.WriteNumber("messages"u8, user.Messages);
             writer.WriteEndObject();
         }
         writer.WriteEndArray();

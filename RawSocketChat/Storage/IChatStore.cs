@@ -91,10 +91,12 @@ public interface IChatStore : IAsyncDisposable
 
     /// <summary>
     /// Deletes a message: its text is removed for good (stored as empty) and <see cref="MessageRecord.DeletedAt"/> is
-    /// set; the message stays in place, so history pages and idempotent refs are unchanged. Returns the message as it
-    /// is now stored, or null when there is no such message or it was already deleted.
+    /// set; the message stays in place, so history pages and idempotent refs are unchanged. <paramref name="moderator"/>
+    /// is who deleted it when that was not its author (kept as <see cref="MessageRecord.DeletedByModerator"/>); null
+    /// when the author did. Returns the message as it is now stored, or null when there is no such message or it was
+    /// already deleted.
     /// </summary>
-    Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, CancellationToken cancellationToken = default);
+    Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default);
 
     // ---- Moderation ----
 
@@ -142,6 +144,14 @@ public interface IChatStore : IAsyncDisposable
     /// guest.
     /// </summary>
     Task<IReadOnlyList<UserMessageCount>> CountMessagesPerUserAsync(int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// For each of <paramref name="rooms"/> (ignoring case), its <paramref name="limit"/> posters with the most messages
+    /// there (deleted ones included), grouped as <see cref="CountMessagesPerUserAsync"/> groups them. Ordered by room
+    /// (lower case, ordinal), then most messages first, then by name (lower case, ordinal), registered before guest. A
+    /// room without messages has no rows.
+    /// </summary>
+    Task<IReadOnlyList<RoomUserMessageCount>> CountMessagesPerRoomAndUserAsync(IReadOnlyCollection<string> rooms, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Messages with <paramref name="from"/> &lt;= timestamp &lt; <paramref name="to"/>, counted per UTC hour (the hour

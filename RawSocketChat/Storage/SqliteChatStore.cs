@@ -328,7 +328,7 @@ public sealed class SqliteChatStore : IChatStore
                 ts.Value = ToMs(m.Timestamp);
                 reference.Value = (object?)m.Ref ?? DBNull.Value;
                 insert.ExecuteNonQuery();
-                results[i] = new AppendResult(m with { Timestamp = Truncate(m.Timestamp), EditedAt = null, DeletedAt = null }, Duplicate: false);
+                results[i] = new AppendResult(m with { Timestamp = Truncate(m.Timestamp), EditedAt = null, DeletedAt = null, DeletedByModerator = null }, Duplicate: false);
             }
             transaction.Commit();
             return results;
@@ -383,15 +383,19 @@ public sealed class SqliteChatStore : IChatStore
             return edited;
         }));
 
-    public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, CancellationToken cancellationToken = default) =>
+    public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default) =>
         Task.FromResult(Write(connection =>
         {
             using SqliteTransaction transaction = connection.BeginTransaction();
             using SqliteCommand command = connection.CreateCommand();
             command.Transaction = transaction;
             // The text goes for good: a tombstone keeps the id (and the ref, for idempotent retries), not the words.
-            command.CommandText = "UPDATE messages SET text = '', deleted_at = $at WHERE id = $id AND deleted_at IS NULL";
+            command.CommandText = """
+                UPDATE messages SET text = '', deleted_at = $at, deleted_by_moderator = $moderator
+                WHERE id = $id AND deleted_at IS NULL
+                """;
             command.Parameters.AddWithValue("$at", ToMs(deletedAt));
+            command.Parameters.AddWithValue("$moderator", (object?)moderator ?? DBNull.Value);
             command.Parameters.AddWithValue("$id", id);
             MessageRecord? deleted = command.ExecuteNonQuery() == 1 ? FindMessage(connection, transaction, id) : null;
             transaction.Commit();
@@ -522,6 +526,45 @@ public sealed class SqliteChatStore : IChatStore
         }));
     }
 
+    public Task<IReadOnlyList<RoomUserMessageCount>> CountMessagesPerRoomAndUserAsync(IReadOnlyCollection<string> rooms, int limit,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string room in rooms)
+            names.TryAdd(Key(room), room);
+        if (names.Count == 0 || limit == 0)
+            return Task.FromResult<IReadOnlyList<RoomUserMessageCount>>([]);
+        return Task.FromResult(Read<IReadOnlyList<RoomUserMessageCount>>(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            // One GROUP BY room, poster over the listed rooms, walked along messages_by_room_user; the window keeps each
+            // room's first `limit` groups. Only the groups are sorted, never the messages.
+            var parameters = new List<string>(names.Count);
+            foreach (string key in names.Keys)
+            {
+                string parameter = "$r" + parameters.Count;
+                parameters.Add(parameter);
+                command.Parameters.AddWithValue(parameter, key);
+            }
+            command.CommandText = $"""
+                SELECT room_key, name, guest, n FROM (
+                    SELECT room_key, MIN(user_name) AS name, guest, COUNT(*) AS n,
+                           ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY COUNT(*) DESC, user_key, guest) AS place
+                    FROM messages WHERE room_key IN ({string.Join(", ", parameters)})
+                    GROUP BY room_key, user_key, guest)
+                WHERE place <= $limit
+                ORDER BY room_key, place
+                """;
+            command.Parameters.AddWithValue("$limit", limit);
+            using SqliteDataReader reader = command.ExecuteReader();
+            var counts = new List<RoomUserMessageCount>();
+            while (reader.Read())
+                counts.Add(new RoomUserMessageCount(names[reader.GetString(0)], reader.GetString(1), reader.GetInt64(2) != 0, reader.GetInt64(3)));
+            return counts;
+        }));
+    }
+
     public Task<IReadOnlyList<HourMessageCount>> CountMessagesPerHourAsync(DateTime from, DateTime to, CancellationToken cancellationToken = default) =>
         Task.FromResult(Read<IReadOnlyList<HourMessageCount>>(connection =>
         {
@@ -563,7 +606,7 @@ public sealed class SqliteChatStore : IChatStore
 
     // ---- Plumbing ----
 
-    private const string MessageColumns = "id, room, user_name, color, text, ts, ref, guest, edited_at, deleted_at";
+    private const string MessageColumns = "id, room, user_name, color, text, ts, ref, guest, edited_at, deleted_at, deleted_by_moderator";
 
     private static MessageRecord ReadMessage(SqliteDataReader reader) => new(
         Id: reader.GetString(0),
@@ -575,7 +618,8 @@ public sealed class SqliteChatStore : IChatStore
         Ref: reader.IsDBNull(6) ? null : reader.GetString(6),
         Guest: reader.GetInt64(7) != 0,
         EditedAt: reader.IsDBNull(8) ? null : FromMs(reader.GetInt64(8)),
-        DeletedAt: reader.IsDBNull(9) ? null : FromMs(reader.GetInt64(9)));
+        DeletedAt: reader.IsDBNull(9) ? null : FromMs(reader.GetInt64(9)),
+        DeletedByModerator: reader.IsDBNull(10) ? null : reader.GetString(10));
 
     private static MessageRecord? FindMessage(SqliteConnection connection, SqliteTransaction? transaction, string id)
     {

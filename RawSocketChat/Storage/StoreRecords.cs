@@ -43,7 +43,8 @@ public sealed record RoomMemberRecord(string Name, string Color, Role Role);
 /// <para>
 /// A message can be edited (<see cref="EditedAt"/> is the last edit, <see cref="Text"/> the current text) and deleted
 /// (<see cref="DeletedAt"/> is set and <see cref="Text"/> is empty: the text is removed from the store, the message
-/// stays as a tombstone so that ids and pages do not shift).
+/// stays as a tombstone so that ids and pages do not shift). <see cref="DeletedByModerator"/> names the moderator who
+/// deleted someone else's message; it is null when the author deleted their own.
 /// </para>
 /// </summary>
 public sealed record MessageRecord(
@@ -56,7 +57,8 @@ public sealed record MessageRecord(
     string? Ref = null,
     bool Guest = false,
     DateTime? EditedAt = null,
-    DateTime? DeletedAt = null)
+    DateTime? DeletedAt = null,
+    string? DeletedByModerator = null)
 {
     public bool Deleted => DeletedAt is not null;
 }
@@ -117,6 +119,12 @@ public readonly record struct RoomMessageCount(string Room, long Messages);
 /// <see cref="User"/> is spelled as in one of their messages.
 /// </summary>
 public readonly record struct UserMessageCount(string User, bool Guest, long Messages);
+
+/// <summary>
+/// How many messages one poster sent in one room (deleted ones included): <see cref="UserMessageCount"/> within a room.
+/// <see cref="Room"/> is spelled as the caller named it, <see cref="User"/> as in one of the poster's messages there.
+/// </summary>
+public readonly record struct RoomUserMessageCount(string Room, string User, bool Guest, long Messages);
 
 /// <summary>How many messages were sent in the UTC hour that starts at <see cref="Hour"/>.</summary>
 public readonly record struct HourMessageCount(DateTime Hour, long Messages);

@@ -114,15 +114,22 @@ public sealed class MongoDocumentMappingTests
         back = BsonSerializer.Deserialize<MessageDocument>(edited.ToBson());
         Assert.Equal(T0.AddMinutes(3), back.DeletedAt);
         Assert.True(MongoChatStore.ToRecord(back).Deleted);
+        Assert.Null(MongoChatStore.ToRecord(back).DeletedByModerator);
+        Assert.False(edited.ToBsonDocument().Contains("deletedByModerator"));
+
+        edited.DeletedByModerator = "mod";
+        Assert.Equal("mod", edited.ToBsonDocument()["deletedByModerator"].AsString);
+        Assert.Equal("mod", MongoChatStore.ToRecord(BsonSerializer.Deserialize<MessageDocument>(edited.ToBson())).DeletedByModerator);
     }
 
     [Fact]
     public void Appending_stores_a_new_message_never_an_edit_or_delete_time()
     {
-        var record = new MessageRecord("6b0954a000000000000000a3", "lobby", "bob", "#ef4444", "hi", T0, EditedAt: T0, DeletedAt: T0);
+        var record = new MessageRecord("6b0954a000000000000000a3", "lobby", "bob", "#ef4444", "hi", T0, EditedAt: T0, DeletedAt: T0, DeletedByModerator: "mod");
         MessageDocument document = MongoChatStore.ToDocument(record);
         Assert.Null(document.EditedAt);
         Assert.Null(document.DeletedAt);
+        Assert.Null(document.DeletedByModerator);
     }
 
     [Fact]

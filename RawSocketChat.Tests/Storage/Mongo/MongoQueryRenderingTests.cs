@@ -157,6 +157,8 @@ public sealed class MongoQueryRenderingTests
         Expect("""{ "_id" : ObjectId("6b0954a000000000000000a3"), "deletedAt" : null }""", MongoQueries.LiveMessage(Id));
         Expect("""{ "$set" : { "text" : "fixed", "editedAt" : ISODate("2026-11-27T10:00:00.123Z") } }""", MongoQueries.Edit("fixed", T0));
         Expect("""{ "$set" : { "text" : "", "deletedAt" : ISODate("2026-11-27T10:00:00.123Z") } }""", MongoQueries.Delete(T0));
+        Expect("""{ "$set" : { "text" : "", "deletedAt" : ISODate("2026-11-27T10:00:00.123Z"), "deletedByModerator" : "mod" } }""",
+            MongoQueries.Delete(T0, moderator: "mod"));
     }
 
     // ---- moderation ----
@@ -212,6 +214,17 @@ public sealed class MongoQueryRenderingTests
               { "$sort" : { "count" : -1, "_id.user" : 1, "_id.guest" : 1 } },
               { "$limit" : 10 } ]
             """, MongoQueries.MessagesPerUser(10));
+    }
+
+    [Fact]
+    public void A_room_s_top_posters_match_the_room_on_its_index_then_group_like_all_posters()
+    {
+        Expect("""
+            [ { "$match" : { "roomKey" : "lobby" } },
+              { "$group" : { "_id" : { "user" : "$userKey", "guest" : "$guest" }, "name" : { "$min" : "$user" }, "guest" : { "$first" : "$guest" }, "count" : { "$sum" : 1 } } },
+              { "$sort" : { "count" : -1, "_id.user" : 1, "_id.guest" : 1 } },
+              { "$limit" : 5 } ]
+            """, MongoQueries.MessagesPerUserInRoom("Lobby", 5));
     }
 
     [Fact]

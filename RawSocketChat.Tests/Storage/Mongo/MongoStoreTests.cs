@@ -134,6 +134,7 @@ public sealed class MongoStoreTests : IAsyncLifetime
             await store.AppendMessagesAsync(batch);
             await store.EditMessageAsync(MessageId(101), "edited", T0.AddDays(1));
             await store.DeleteMessageAsync(MessageId(102), T0.AddDays(1));
+            await store.DeleteMessageAsync(MessageId(103), T0.AddDays(1), moderator: "alice");
             await store.SetBanAsync(new BanRecord("Mallory", "alice", null, T0, null));
             await store.SetBanAsync(new BanRecord("eve", "alice", "spam", T0, T0.AddHours(1)));
             await store.SetBanAsync(new BanRecord("MALLORY", "bob", "again", T0.AddMinutes(1), T0.AddDays(2)));
@@ -155,6 +156,7 @@ public sealed class MongoStoreTests : IAsyncLifetime
         await Same(s => s.GetMessagesAsync("dev", MessageId(120), 3));
         await Same(s => s.FindMessageAsync(MessageId(101)));
         await Same(s => s.FindMessageAsync(MessageId(102)));
+        await Same(s => s.FindMessageAsync(MessageId(103)));
         await Same(s => s.FindMessageAsync(MessageId(999)));
         await Same(s => s.EditMessageAsync(MessageId(102), "undead", T0.AddDays(2)));
         await Same(s => s.DeleteMessageAsync(MessageId(102), T0.AddDays(2)));
@@ -173,6 +175,9 @@ public sealed class MongoStoreTests : IAsyncLifetime
         await Same(s => s.CountMessagesPerUserAsync(10), ignoreCase: true);
         await Same(s => s.CountMessagesPerUserAsync(2), ignoreCase: true);
         await Same(s => s.CountMessagesPerUserAsync(0));
+        await Same(s => s.CountMessagesPerRoomAndUserAsync(["lobby", "Dev", "nowhere"], 2), ignoreCase: true);
+        await Same(s => s.CountMessagesPerRoomAndUserAsync(["LOBBY"], 10), ignoreCase: true);
+        await Same(s => s.CountMessagesPerRoomAndUserAsync(["lobby"], 0));
         await Same(s => s.CountMessagesPerHourAsync(T0, T0.AddHours(5)));
         await Same(s => s.CountMessagesPerHourAsync(T0.AddMinutes(30), T0.AddDays(1)));
         await Same(s => s.CountMessagesPerHourAsync(T0.AddDays(5), T0.AddDays(6)));

@@ -310,7 +310,7 @@ public sealed class MongoChatStore : IChatStore
                 }
             }
             foreach (int i in toInsert)
-                results[i] ??= new AppendResult(messages[i] with { Timestamp = Truncate(messages[i].Timestamp), EditedAt = null, DeletedAt = null }, Duplicate: false);
+                results[i] ??= new AppendResult(messages[i] with { Timestamp = Truncate(messages[i].Timestamp), EditedAt = null, DeletedAt = null, DeletedByModerator = null }, Duplicate: false);
         }
 
         foreach ((int index, int of) in repeats)
@@ -360,8 +360,8 @@ public sealed class MongoChatStore : IChatStore
     public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default) =>
         UpdateLiveMessageAsync(id, MongoQueries.Edit(text, editedAt), cancellationToken);
 
-    public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, CancellationToken cancellationToken = default) =>
-        UpdateLiveMessageAsync(id, MongoQueries.Delete(deletedAt), cancellationToken);
+    public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default) =>
+        UpdateLiveMessageAsync(id, MongoQueries.Delete(deletedAt, moderator), cancellationToken);
 
     /// <summary>One findAndModify: the change and the message as it is afterwards, atomically; null for a tombstone.</summary>
     private Task<MessageRecord?> UpdateLiveMessageAsync(string id, UpdateDefinition<MessageDocument> update, CancellationToken cancellationToken)
@@ -502,6 +502,27 @@ public sealed class MongoChatStore : IChatStore
         });
     }
 
+    public Task<IReadOnlyList<RoomUserMessageCount>> CountMessagesPerRoomAndUserAsync(IReadOnlyCollection<string> rooms, int limit,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        List<string> ordered = rooms.DistinctBy(MongoQueries.Key).OrderBy(MongoQueries.Key, StringComparer.Ordinal).ToList();
+        if (ordered.Count == 0 || limit == 0)
+            return Task.FromResult<IReadOnlyList<RoomUserMessageCount>>([]); // $limit must be positive
+        return Guard<IReadOnlyList<RoomUserMessageCount>>(async () =>
+        {
+            // One small pipeline per room (MongoQueries.MessagesPerUserInRoom says why); the service asks for a few rooms.
+            var counts = new List<RoomUserMessageCount>();
+            foreach (string room in ordered)
+            {
+                List<MessageCountDocument> rows = await (await _messages.AggregateAsync(MongoQueries.MessagesPerUserInRoom(room, limit),
+                    StatisticsOptions, cancellationToken)).ToListAsync(cancellationToken);
+                counts.AddRange(rows.Select(r => new RoomUserMessageCount(room, r.Name, r.Guest, r.Count)));
+            }
+            return counts;
+        });
+    }
+
     public Task<IReadOnlyList<HourMessageCount>> CountMessagesPerHourAsync(DateTime from, DateTime to, CancellationToken cancellationToken = default) =>
         Guard<IReadOnlyList<HourMessageCount>>(async () =>
         {
@@ -554,7 +575,7 @@ public sealed class MongoChatStore : IChatStore
     };
 
     internal static MessageRecord ToRecord(MessageDocument m) =>
-        new(m.Id.ToString(), m.Room, m.User, m.Color, m.Text, m.Timestamp, m.Ref, m.Guest, m.EditedAt, m.DeletedAt);
+        new(m.Id.ToString(), m.Room, m.User, m.Color, m.Text, m.Timestamp, m.Ref, m.Guest, m.EditedAt, m.DeletedAt, m.DeletedByModerator);
 
     /// <summary>Ids are 24 lower-case hex digits (<see cref="MessageIdGenerator.IsValid"/>); anything else names nothing.</summary>
     private static bool TryParseId(string id, out ObjectId objectId)

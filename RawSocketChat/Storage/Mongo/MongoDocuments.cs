@@ -86,6 +86,8 @@ public sealed class MessageDocument
     [BsonElement("editedAt"), BsonIgnoreIfNull, BsonDateTimeOptions(Kind = DateTimeKind.Utc)] public DateTime? EditedAt { get; set; }
     /// <summary>Set when the message was deleted: the text is then empty for good, the document stays as a tombstone.</summary>
     [BsonElement("deletedAt"), BsonIgnoreIfNull, BsonDateTimeOptions(Kind = DateTimeKind.Utc)] public DateTime? DeletedAt { get; set; }
+    /// <summary>The moderator who deleted someone else's message; absent when its author deleted it (or it is not deleted).</summary>
+    [BsonElement("deletedByModerator"), BsonIgnoreIfNull] public string? DeletedByModerator { get; set; }
 }
 
 /// <summary>
@@ -122,7 +124,10 @@ public sealed class ModerationDocument
     [BsonElement("reason"), BsonIgnoreIfNull] public string? Reason { get; set; }
 }
 
-/// <summary>One row of <see cref="MongoQueries.MessagesPerRoom"/> or <see cref="MongoQueries.MessagesPerUser"/>.</summary>
+/// <summary>
+/// One row of <see cref="MongoQueries.MessagesPerRoom"/>, <see cref="MongoQueries.MessagesPerUser"/> or
+/// <see cref="MongoQueries.MessagesPerUserInRoom"/>.
+/// </summary>
 [BsonIgnoreExtraElements]
 public sealed class MessageCountDocument
 {

@@ -141,9 +141,15 @@ public static class MongoQueries
     public static UpdateDefinition<MessageDocument> Edit(string text, DateTime editedAt) =>
         Builders<MessageDocument>.Update.Set(m => m.Text, text).Set(m => m.EditedAt, Utc(editedAt));
 
-    /// <summary>The text goes for good; the document stays, so ids, pages and refs do not change.</summary>
-    public static UpdateDefinition<MessageDocument> Delete(DateTime deletedAt) =>
-        Builders<MessageDocument>.Update.Set(m => m.Text, "").Set(m => m.DeletedAt, Utc(deletedAt));
+    /// <summary>
+    /// The text goes for good; the document stays, so ids, pages and refs do not change. A moderator's delete of someone
+    /// else's message also names the moderator; the author's own leaves the field absent.
+    /// </summary>
+    public static UpdateDefinition<MessageDocument> Delete(DateTime deletedAt, string? moderator = null)
+    {
+        UpdateDefinition<MessageDocument> update = Builders<MessageDocument>.Update.Set(m => m.Text, "").Set(m => m.DeletedAt, Utc(deletedAt));
+        return moderator is null ? update : update.Set(m => m.DeletedByModerator, moderator);
+    }
 
     // ---- bans, mutes, moderation log ----
 
@@ -209,18 +215,30 @@ public static class MongoQueries
     /// messages first, then by name, registered (false) before guest (true).
     /// </summary>
     public static PipelineDefinition<MessageDocument, MessageCountDocument> MessagesPerUser(int limit) =>
+        PipelineDefinition<MessageDocument, MessageCountDocument>.Create(PosterStages(limit));
+
+    /// <summary>
+    /// The <paramref name="limit"/> busiest posters (limit ≥ 1) of one room: <see cref="MessagesPerUser"/> after a
+    /// <c>$match</c> on <c>roomKey</c>, which reads just that room's messages along the <c>roomKey_id</c> index. The
+    /// store runs it once per room: MongoDB 4.4 has no per-group limit ($topN is 5.2), and grouping every room's
+    /// posters into one array each could pass the 16 MB a document may hold in a busy room.
+    /// </summary>
+    public static PipelineDefinition<MessageDocument, MessageCountDocument> MessagesPerUserInRoom(string room, int limit) =>
         PipelineDefinition<MessageDocument, MessageCountDocument>.Create(
-        [
-            new BsonDocument("$group", new BsonDocument
-            {
-                { "_id", new BsonDocument { { "user", "$userKey" }, { "guest", "$guest" } } },
-                { "name", new BsonDocument("$min", "$user") },
-                { "guest", new BsonDocument("$first", "$guest") },
-                { "count", new BsonDocument("$sum", 1) },
-            }),
-            new BsonDocument("$sort", new BsonDocument { { "count", -1 }, { "_id.user", 1 }, { "_id.guest", 1 } }),
-            new BsonDocument("$limit", limit),
-        ]);
+            [new BsonDocument("$match", new BsonDocument("roomKey", Key(room))), .. PosterStages(limit)]);
+
+    private static BsonDocument[] PosterStages(int limit) =>
+    [
+        new BsonDocument("$group", new BsonDocument
+        {
+            { "_id", new BsonDocument { { "user", "$userKey" }, { "guest", "$guest" } } },
+            { "name", new BsonDocument("$min", "$user") },
+            { "guest", new BsonDocument("$first", "$guest") },
+            { "count", new BsonDocument("$sum", 1) },
+        }),
+        new BsonDocument("$sort", new BsonDocument { { "count", -1 }, { "_id.user", 1 }, { "_id.guest", 1 } }),
+        new BsonDocument("$limit", limit),
+    ];
 
     /// <summary>
     /// Messages with <paramref name="from"/> &lt;= ts &lt; <paramref name="to"/> per UTC hour, oldest first; hours
