@@ -30,7 +30,7 @@ public sealed class ClientTests(BrowserFixture fixture)
 
         // Both are in the lobby and see each other in the members list, online.
         await Expect(alice.Members.GetByLabel(new Regex("^bob, online"))).ToBeVisibleAsync();
-        await Expect(bob.Members.GetByLabel(new Regex("^alice, online"))).ToBeVisibleAsync();
+        await Expect(bob.Members.GetByLabel(new Regex("^alice, guest, online"))).ToBeVisibleAsync();
 
         // alice → bob, with emoji, accents, CJK and right-to-left text.
         await alice.SayAsync(Unicode);

@@ -123,7 +123,7 @@ public sealed class ScreenshotTests(BrowserFixture fixture)
             if (name == "desktop-light")
             {
                 // An admin's views: the actions on a member, and the stats with messages per hour.
-                await maya.Members.GetByRole(AriaRole.Button, new() { Name = "dan, online" }).ClickAsync();
+                await maya.Members.GetByRole(AriaRole.Button, new() { Name = "dan, guest, online" }).ClickAsync();
                 await Expect(maya.Page.GetByRole(AriaRole.Dialog, new() { Name = "dan" })).ToBeVisibleAsync();
                 await SaveAsync(maya.Page, "member-actions-light", docs: false);
                 await maya.Page.Keyboard.PressAsync("Escape");
