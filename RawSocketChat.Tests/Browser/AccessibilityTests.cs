@@ -119,7 +119,7 @@ public sealed class AccessibilityTests(BrowserFixture fixture, ITestOutputHelper
             await Expect(gus.MessagesWith(PendingText)).ToHaveAttributeAsync("data-state", "pending");
 
             await gus.ExpectMessageAsync("Welcome! Rooms are on the left.");
-            await Expect(gus.MessagesWith("This message was deleted.")).ToHaveCountAsync(1);
+            await Expect(gus.MessagesWith("Message deleted by a moderator")).ToHaveCountAsync(1);
             await Expect(gus.MessagesWith("green again")).ToContainTextAsync("(edited)");
             await bob.SendJsonAsync(new { type = "typing", room = "lobby" });
             await Expect(gus.Page.Locator("#typing")).ToHaveTextAsync("bob is typing…");
@@ -176,6 +176,14 @@ public sealed class AccessibilityTests(BrowserFixture fixture, ITestOutputHelper
             await admin.Page.GetByRole(AriaRole.Button, new() { Name = "Server stats" }).ClickAsync();
             await Expect(admin.Page.GetByRole(AriaRole.Img, new() { Name = "Messages per hour" })).ToBeVisibleAsync();
             await ScanAsync(admin.Page, layout, "server stats (admin)", problems);
+            await admin.Page.Keyboard.PressAsync("Escape");
+
+            // The moderation view: gus's mute is in force, with Unmute beside it, and the audit log below.
+            if (await showRooms.IsVisibleAsync())
+                await showRooms.ClickAsync();
+            await admin.Page.GetByRole(AriaRole.Button, new() { Name = "Moderation", Exact = true }).ClickAsync();
+            await Expect(admin.Page.GetByRole(AriaRole.Button, new() { Name = "Unmute gus" })).ToBeVisibleAsync();
+            await ScanAsync(admin.Page, layout, "moderation (admin)", problems);
         }
 
         Assert.True(problems.Count == 0,

@@ -51,6 +51,7 @@ public sealed class SanctionsTests(BrowserFixture fixture)
         await Expect(moderation.GetByRole(AriaRole.Status)).ToHaveTextAsync("griefer is no longer banned.");
         await Expect(moderation.GetByRole(AriaRole.List, new() { Name = "Banned" })).ToHaveCountAsync(0);
         await Expect(moderation).ToContainTextAsync("Banned (0)");
+        await Expect(moderation).Not.ToContainTextAsync("null"); // no missing value shown as a word
         await moderation.GetByRole(AriaRole.Button, new() { Name = "Unmute chatty" }).ClickAsync();
         await Expect(moderation).ToContainTextAsync("Muted (0)");
         await using (ChatClient griefer = await ChatClient.GuestAsync(server, "griefer")) { } // can come back

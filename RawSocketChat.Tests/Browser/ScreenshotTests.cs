@@ -65,6 +65,16 @@ public sealed class ScreenshotTests(BrowserFixture fixture)
             await maya.SayAsync("Screenshots at 375 px wide and in dark mode included 📱🌙");
             await dan.SayAsync("lobby", "Greetings from a guest account 👋 שלום!");
             await ada.SayAsync("lobby", "Welcome, dan! Rooms are on the left; click a member for a direct message.");
+            // Something for the moderation view: a ban with a reason and an end, a mute.
+            foreach (object command in new object[]
+                     {
+                         new { type = "ban", user = "spammer", seconds = 86400, reason = "links to a scam", @ref = "b1" },
+                         new { type = "mute", user = "griefer", seconds = 600, reason = "shouting", @ref = "m1" },
+                     })
+            {
+                await ada.SendJsonAsync(command);
+                await ada.ReceiveAsync(m => ChatClient.Ref(m) is "b1" or "m1" && ChatClient.Type(m) == "moderated");
+            }
             await maya.ExpectMessageAsync("Welcome, dan!");
             foreach (string room in new[] { "dev", "design" })
             {
@@ -120,31 +130,51 @@ public sealed class ScreenshotTests(BrowserFixture fixture)
 
             await SaveAsync(maya.Page, name);
 
-            if (name == "desktop-light")
+            // The admin's views, and the member list where it is a drawer, in every size and theme.
+            string size = name.Split('-')[0], theme = name.Split('-')[1];
+            bool phone = size == "mobile";
+            if (phone)
             {
-                // An admin's views: the actions on a member, and the stats with messages per hour.
+                await maya.Page.GetByRole(AriaRole.Button, new() { Name = "Show members" }).ClickAsync();
+                await Expect(maya.Members).ToBeVisibleAsync();
+                await SaveAsync(maya.Page, $"mobile-members-{theme}");
+                await maya.Page.GetByRole(AriaRole.Button, new() { Name = "Close members" }).ClickAsync();
+            }
+            else if (theme == "light")
+            {
                 await maya.Members.GetByRole(AriaRole.Button, new() { Name = "dan, guest, online" }).ClickAsync();
                 await Expect(maya.Page.GetByRole(AriaRole.Dialog, new() { Name = "dan" })).ToBeVisibleAsync();
                 await SaveAsync(maya.Page, "member-actions-light", docs: false);
                 await maya.Page.Keyboard.PressAsync("Escape");
-                await maya.Page.GetByRole(AriaRole.Button, new() { Name = "Server stats" }).ClickAsync();
-                await Expect(maya.Page.GetByRole(AriaRole.Img, new() { Name = "Messages per hour" })).ToBeVisibleAsync();
-                await SaveAsync(maya.Page, "desktop-stats");
             }
-            if (name == "mobile-dark")
+            foreach ((string button, string dialog, string view) in new[]
+                     { ("Server stats", "Server stats", "stats"), ("Moderation", "Moderation", "moderation") })
             {
-                await maya.Page.GetByRole(AriaRole.Button, new() { Name = "Show rooms" }).ClickAsync();
-                await Expect(maya.Room("dev")).ToBeVisibleAsync();
-                await SaveAsync(maya.Page, "mobile-rooms-dark", docs: false);
+                if (phone) // the account buttons are in the rooms drawer
+                    await maya.Page.GetByRole(AriaRole.Button, new() { Name = "Show rooms" }).ClickAsync();
+                await maya.Page.GetByRole(AriaRole.Button, new() { Name = button, Exact = true }).ClickAsync();
+                ILocator open = maya.Page.GetByRole(AriaRole.Dialog, new() { Name = dialog });
+                await Expect(open).ToBeVisibleAsync();
+                await Expect(open).Not.ToContainTextAsync("Loading…");
+                await SaveAsync(maya.Page, $"{size}-{view}-{theme}");
+                await maya.Page.Keyboard.PressAsync("Escape");
+                await Expect(open).ToBeHiddenAsync();
             }
         }
 
         // The log-in screen, as a first-time visitor sees it.
-        await using (IBrowserContext context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } }))
+        foreach (var (size, width, height, scale) in new[] { ("desktop", 1280, 800, 1f), ("mobile", 375, 760, 2f) })
         {
-            ChatPage visitor = await ChatPage.OpenAsync(context, server.HttpUri.ToString());
-            await visitor.ExpectConnectedAsync();
-            await SaveAsync(visitor.Page, "login-light");
+            foreach (ColorScheme scheme in new[] { ColorScheme.Light, ColorScheme.Dark })
+            {
+                await using IBrowserContext context = await browser.NewContextAsync(new()
+                {
+                    ViewportSize = new() { Width = width, Height = height }, DeviceScaleFactor = scale, ColorScheme = scheme,
+                });
+                ChatPage visitor = await ChatPage.OpenAsync(context, server.HttpUri.ToString());
+                await visitor.ExpectConnectedAsync();
+                await SaveAsync(visitor.Page, $"login-{size}-{(scheme == ColorScheme.Light ? "light" : "dark")}");
+            }
         }
     }
 
