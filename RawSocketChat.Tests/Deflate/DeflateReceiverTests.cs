@@ -25,6 +25,7 @@ public class DeflateReceiverTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.2.2-tail")]
     public void RFC_example_frame_arrives_as_a_text_message()
     {
         using var receiver = Receiver();
@@ -32,6 +33,7 @@ public class DeflateReceiverTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.4-control-mid-message")]
     public void Compressed_fragments_with_a_ping_between_them()
     {
         // RFC 7692 §7.2.3.1, fragmented: RSV1 on the first frame only; a control frame may come in between (§5.4).
@@ -44,6 +46,7 @@ public class DeflateReceiverTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.2.2-takeover")]
     public void Context_takeover_across_messages()
     {
         using var receiver = Receiver();
@@ -73,6 +76,8 @@ public class DeflateReceiverTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.2-rsv")]
+    [Trait("Rfc", "6455-5.8-negotiate")]
     public void RSV1_without_permessage_deflate_is_a_protocol_error()
     {
         using var receiver = new WebSocketReceiver();
@@ -80,6 +85,7 @@ public class DeflateReceiverTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-6-rsv1-continuation")]
     public void RSV1_on_a_continuation_frame_fails_with_1002()
     {
         using var receiver = Receiver();
@@ -90,6 +96,7 @@ public class DeflateReceiverTests
     }
 
     [Theory]
+    [Trait("Rfc", "7692-6-rsv1-control")]
     [InlineData(Opcode.Ping)]
     [InlineData(Opcode.Pong)]
     [InlineData(Opcode.Close)]
@@ -101,6 +108,7 @@ public class DeflateReceiverTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-5.2-rsv")]
     [InlineData(FrameHeader.Rsv2)]
     [InlineData(FrameHeader.Rsv3)]
     [InlineData(FrameHeader.Rsv1 | FrameHeader.Rsv2)]
@@ -111,6 +119,7 @@ public class DeflateReceiverTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-6-inflated-text")]
     public void Inflated_text_must_be_UTF8_and_fails_at_the_first_bad_fragment()
     {
         using var deflater = new MessageDeflater(noContextTakeover: false);
@@ -121,6 +130,7 @@ public class DeflateReceiverTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-6-inflated-text")]
     public void Text_that_ends_inside_a_code_point_fails_with_1007()
     {
         using var deflater = new MessageDeflater(noContextTakeover: false);
@@ -137,6 +147,7 @@ public class DeflateReceiverTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.4-inflate-limit")]
     public void Inflated_size_is_held_to_the_limit_exactly()
     {
         using var deflater = new MessageDeflater(noContextTakeover: true);
@@ -153,6 +164,7 @@ public class DeflateReceiverTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.4-inflate-limit")]
     public void Zip_bomb_fails_with_1009_without_inflating_the_rest()
     {
         // 64 MiB of zeros compresses to about 64 KiB (zlib's best is about 1:1000). With a 16 KiB limit the receiver
@@ -168,6 +180,7 @@ public class DeflateReceiverTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.4-inflate-limit")]
     public void Zip_bomb_split_over_many_frames_is_stopped_too()
     {
         byte[] bomb = DeflateFrames.CompressZeros(8 * 1024 * 1024);
@@ -176,6 +189,24 @@ public class DeflateReceiverTests
         for (int at = 100; at < bomb.Length; at += 100)
             frames.Add(Frames.Masked(Opcode.Continuation, bomb[at..Math.Min(at + 100, bomb.Length)], fin: at + 100 >= bomb.Length));
         AssertFails(1009, receiver.ReceiveAll(Frames.Concat([.. frames])));
+    }
+
+    // RFC 7692 §7.2.2: unless a smaller client_max_window_bits was agreed, the server MUST inflate with a 32 KiB
+    // window. The second message repeats the 20 KiB of noise of the first, so it refers 20 KiB back: beyond any window
+    // smaller than 15 bits (14 bits is 16 KiB).
+    [Fact]
+    [Trait("Rfc", "7692-7.2.2-window")]
+    public void A_message_that_refers_back_further_than_16_KiB_inflates()
+    {
+        byte[] noise = new byte[20 * 1024];
+        new Random(7692).NextBytes(noise);
+        using var client = new MessageDeflater(noContextTakeover: false, CompressionLevel.Optimal); // a 15-bit window
+        byte[] first = MessageCodecTests.Compress(client, noise), second = MessageCodecTests.Compress(client, noise);
+        Assert.True(second.Length < 1024, $"the second copy took {second.Length} bytes: it does not refer back to the first");
+
+        using var receiver = Receiver(maxMessageBytes: 64 * 1024);
+        Assert.Equal([Event.Message(Opcode.Binary, noise), Event.Message(Opcode.Binary, noise)],
+            receiver.ReceiveAll(Frames.Concat(Compressed(Opcode.Binary, first), Compressed(Opcode.Binary, second))));
     }
 
     [Fact]

@@ -144,6 +144,8 @@ public class DeflateWireTests
     }
 
     [Theory]
+    [Trait("Rfc", "7692-5-accept")]
+    [Trait("Rfc", "7692-7.2.1-window")]
     [MemberData(nameof(Offers))]
     public async Task Autobahn_13_offer_is_answered_and_echo_round_trips_at_every_size(string offer, string? expected)
     {
@@ -177,6 +179,9 @@ public class DeflateWireTests
     }
 
     [Theory]
+    [Trait("Rfc", "7692-7.1.1.1-support")]
+    [Trait("Rfc", "7692-7.2.1-server-no-context")]
+    [Trait("Rfc", "7692-7.2.1-takeover")]
     [InlineData("permessage-deflate", false)]
     [InlineData("permessage-deflate; server_no_context_takeover", true)]
     public async Task Server_context_takeover_is_honoured_on_the_wire(string offer, bool noContextTakeover)
@@ -197,6 +202,8 @@ public class DeflateWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-extensions")]
+    [Trait("Rfc", "6455-5.8-negotiate")]
     public async Task Deflate_off_ignores_the_offer()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.Deflate = false);
@@ -210,6 +217,7 @@ public class DeflateWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.1.1.1-unasked")]
     public async Task Server_without_context_takeover_option_forces_both_parameters()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.DeflateContextTakeover = false);
@@ -224,6 +232,7 @@ public class DeflateWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-6-rsv1-sent")]
     public async Task Threshold_option_decides_what_is_compressed()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.DeflateThreshold = 1000);
@@ -235,6 +244,9 @@ public class DeflateWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.2-rsv-sent")]
+    [Trait("Rfc", "6455-5.5.2-pong")]
+    [Trait("Rfc", "7692-6-rsv1-sent")]
     public async Task Control_frames_are_never_compressed()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -250,6 +262,7 @@ public class DeflateWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-6-rsv1-continuation")]
     public async Task RSV1_on_a_continuation_frame_is_closed_with_1002()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -262,6 +275,8 @@ public class DeflateWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.2-rsv")]
+    [Trait("Rfc", "6455-5.8-negotiate")]
     public async Task RSV1_without_the_extension_is_closed_with_1002()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -271,6 +286,7 @@ public class DeflateWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.4-inflate-limit")]
     public async Task Zip_bomb_is_closed_with_1009()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.MaxMessageBytes = 64 * 1024);

@@ -27,6 +27,15 @@ public class ExtensionNegotiationTests
 
     // What real clients send, and what the RFC's parameters allow.
     [Theory]
+    [Trait("Rfc", "6455-9-accept")]
+    [Trait("Rfc", "6455-9-parameters")]
+    [Trait("Rfc", "7692-5-accept")]
+    [Trait("Rfc", "7692-5-alone")]
+    [Trait("Rfc", "7692-7.1.1.1-support")]
+    [Trait("Rfc", "7692-7.1.1.2-response")]
+    [Trait("Rfc", "7692-7.1.2.1-same-or-smaller")]
+    [Trait("Rfc", "7692-7.1.2.2-response")]
+    [Trait("Rfc", "7692-7.1.2.2-not-offered")]
     // Chrome, Node ws (default), .NET ClientWebSocket (DangerousDeflateOptions defaults), Firefox and Safari.
     [InlineData("permessage-deflate; client_max_window_bits", "permessage-deflate")]
     [InlineData("permessage-deflate; client_max_window_bits=15; server_max_window_bits=15", "permessage-deflate; server_max_window_bits=15; client_max_window_bits=15")]
@@ -70,6 +79,11 @@ public class ExtensionNegotiationTests
 
     // RFC 7692 §7: each reason to decline; declining means a 101 without the header.
     [Theory]
+    [Trait("Rfc", "6455-4.2.2-extensions")]
+    [Trait("Rfc", "6455-9-parameters")]
+    [Trait("Rfc", "7692-7-decline-unknown")]
+    [Trait("Rfc", "7692-7-decline-invalid")]
+    [Trait("Rfc", "7692-7-decline-duplicate")]
     // "An extension parameter with an invalid value".
     [InlineData("permessage-deflate; server_max_window_bits")]          // §7.1.2.1: a value is required
     [InlineData("permessage-deflate; server_max_window_bits=16")]
@@ -99,8 +113,33 @@ public class ExtensionNegotiationTests
         Assert.Null(agreed);
     }
 
+    // RFC 7692 §7: the server MUST decline an offer when it "doesn't support the offered configuration". A window of 9
+    // to 14 bits needs the system zlib (DeflateStream compresses with 15 only): accepted where it loads, declined
+    // elsewhere, never accepted and then violated.
+    [Theory]
+    [Trait("Rfc", "7692-7-decline-unsupported")]
+    [InlineData(9)]
+    [InlineData(14)]
+    public void A_small_server_window_is_accepted_only_where_the_system_zlib_is(int bits)
+    {
+        HttpResponse response = Answer(Policy, out DeflateParameters? agreed, $"permessage-deflate; server_max_window_bits={bits}");
+        Assert.Equal(101, response.StatusCode);
+        if (ZLibDeflater.IsAvailable)
+        {
+            Assert.Equal($"permessage-deflate; server_max_window_bits={bits}", ResponseExtensions(response));
+            using var compressor = new MessageDeflater(noContextTakeover: false, windowBits: agreed!.ServerWindowBits);
+        }
+        else
+        {
+            Assert.Null(ResponseExtensions(response));
+            Assert.Null(agreed);
+        }
+    }
+
     // RFC 6455 §9.1 grammar broken: the handshake is malformed (§4.2.1: 400).
     [Theory]
+    [Trait("Rfc", "6455-9.1-malformed")]
+    [Trait("Rfc", "6455-9.1-quoted-token")]
     [InlineData("permessage-deflate; client_max_window_bits=\"10")]     // unterminated quote
     [InlineData("permessage-deflate; client_max_window_bits=\"1 0\"")] // quoted value is not a token
     [InlineData("permessage-deflate; client_max_window_bits=\"\"")]
@@ -123,6 +162,8 @@ public class ExtensionNegotiationTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-9-accept")]
+    [Trait("Rfc", "6455-9.1-lines")]
     public void Repeated_header_lines_form_one_list_in_order()
     {
         // RFC 9110 §5.3: two lines are the same as one line joined by a comma.
@@ -131,6 +172,9 @@ public class ExtensionNegotiationTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.1.1.1-unasked")]
+    [Trait("Rfc", "7692-7.1.1.2-response")]
+    [Trait("Rfc", "7692-7.1.2.2-not-offered")]
     public void Without_context_takeover_the_server_adds_both_no_context_takeover_parameters()
     {
         // RFC 7692 §7.1.1.1 and §7.1.1.2: the server may include either parameter even if the offer did not.
@@ -141,6 +185,7 @@ public class ExtensionNegotiationTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-9.1-malformed-deflate-off")]
     public void With_deflate_off_the_header_is_ignored_even_when_malformed()
     {
         HttpResponse response = Answer(deflate: null, out DeflateParameters? agreed, "permessage-deflate; \"broken");
@@ -150,6 +195,7 @@ public class ExtensionNegotiationTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-extensions")]
     public void Without_the_header_nothing_is_negotiated()
     {
         HttpResponse response = Answer(Policy, out DeflateParameters? agreed);
@@ -159,6 +205,7 @@ public class ExtensionNegotiationTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-9.1-quoted-token")]
     public void Parser_keeps_parameters_in_order_with_and_without_values()
     {
         Assert.True(ExtensionNegotiation.TryParse(["a; x; y=1; z=\"q\", b"], out List<ExtensionOffer> offers));
@@ -170,6 +217,8 @@ public class ExtensionNegotiationTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7-decline-unknown")]
+    [Trait("Rfc", "7692-7-decline-invalid")]
     public void Each_decline_names_its_reason()
     {
         Assert.True(ExtensionNegotiation.TryParse(["permessage-deflate; server_max_window_bits=16"], out List<ExtensionOffer> offers));

@@ -48,6 +48,7 @@ public class MessageCodecTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.2.2-tail")]
     public void RFC_7692_7_2_3_1_a_message_compressed_in_one_block()
     {
         using var inflater = new MessageInflater(noContextTakeover: false);
@@ -55,6 +56,7 @@ public class MessageCodecTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.2.2-tail")]
     public void RFC_7692_7_2_3_1_the_same_payload_split_across_two_fragments()
     {
         using var inflater = new MessageInflater(noContextTakeover: false);
@@ -62,6 +64,7 @@ public class MessageCodecTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.2.2-takeover")]
     public void RFC_7692_7_2_3_2_the_second_message_refers_to_the_first()
     {
         using var inflater = new MessageInflater(noContextTakeover: false);
@@ -72,6 +75,7 @@ public class MessageCodecTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.2.2-client-no-context")]
     public void Without_context_takeover_the_window_is_forgotten_after_each_message()
     {
         using var inflater = new MessageInflater(noContextTakeover: true);
@@ -90,6 +94,7 @@ public class MessageCodecTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.2.2-tail")]
     public void RFC_7692_7_2_3_4_a_final_block_ends_the_stream_and_the_next_message_starts_a_new_one()
     {
         using var inflater = new MessageInflater(noContextTakeover: false);
@@ -135,6 +140,8 @@ public class MessageCodecTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.2.1-tail")]
+    [Trait("Rfc", "7692-7.2.1-takeover")]
     public void Compressor_strips_the_tail_and_reproduces_the_RFC_example_with_context_takeover()
     {
         // zlib level 6 (Optimal) emits exactly the bytes of RFC 7692 §7.2.3.1 and §7.2.3.2.
@@ -144,6 +151,7 @@ public class MessageCodecTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.2.1-server-no-context")]
     public void Compressor_without_context_takeover_compresses_each_message_alone()
     {
         using var deflater = new MessageDeflater(noContextTakeover: true, CompressionLevel.Optimal);
@@ -155,6 +163,7 @@ public class MessageCodecTests
     }
 
     [Theory]
+    [Trait("Rfc", "7692-7.2.1-tail")]
     [InlineData(false)]
     [InlineData(true)]
     public void Compressor_output_inflates_back_over_many_messages(bool noContextTakeover)
@@ -172,6 +181,7 @@ public class MessageCodecTests
     }
 
     [Theory]
+    [Trait("Rfc", "7692-7.2.1-tail")]
     [InlineData(false)]
     [InlineData(true)]
     public void Compressor_never_emits_an_empty_payload(bool noContextTakeover)

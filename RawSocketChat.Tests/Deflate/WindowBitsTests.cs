@@ -36,6 +36,7 @@ public sealed class WindowBitsTests
     }
 
     [Theory]
+    [Trait("Rfc", "7692-7.2.1-window")]
     [InlineData(9)]
     [InlineData(10)]
     [InlineData(12)]
@@ -52,6 +53,7 @@ public sealed class WindowBitsTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.2.1-window")]
     public void A_small_window_cannot_reach_a_repeat_beyond_it_so_it_compresses_less()
     {
         // 2 KiB of noise, then the same 2 KiB again: a 15-bit window finds the repeat 2 KiB back, a 9-bit (512 B) one cannot.
@@ -68,6 +70,7 @@ public sealed class WindowBitsTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-7.2.1-server-no-context")]
     public void Without_context_takeover_the_state_is_freed_after_each_message()
     {
         using var deflater = new MessageDeflater(noContextTakeover: true, windowBits: 10);
@@ -84,6 +87,7 @@ public sealed class WindowBitsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new MessageDeflater(noContextTakeover: false, windowBits: windowBits));
 
     [Fact]
+    [Trait("Rfc", "7692-7.2.1-tail")]
     public void An_empty_message_is_the_single_byte_00_at_every_window()
     {
         foreach (int bits in new[] { 9, 12, 15 })

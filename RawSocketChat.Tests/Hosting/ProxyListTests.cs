@@ -12,6 +12,7 @@ public class ProxyListTests
     private static IPAddress Ip(string text) => IPAddress.Parse(text);
 
     [Fact]
+    [Trait("Rfc", "6455-4.2-offload")]
     public void Untrusted_peer_is_the_client_even_when_it_sends_X_Forwarded_For()
     {
         var proxies = ProxyList.Parse("10.0.0.1");
@@ -29,6 +30,7 @@ public class ProxyListTests
         Assert.Equal(Ip("198.51.100.7"), ProxyList.Parse("10.0.0.1").ResolveClient(Ip("10.0.0.1"), "198.51.100.7"));
 
     [Fact]
+    [Trait("Rfc", "6455-4.2-offload")]
     public void Client_is_the_rightmost_hop_that_is_not_a_trusted_proxy()
     {
         // client-supplied spoof, real client, then a second proxy of ours that appended the address it saw.

@@ -33,6 +33,7 @@ public class HandshakeTests
     // ---- Sec-WebSocket-Accept ----
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-accept")]
     public void Accept_value_of_the_RFC_example_key()
     {
         // RFC 6455 §1.3: key "dGhlIHNhbXBsZSBub25jZQ==" gives "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".
@@ -40,6 +41,7 @@ public class HandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-101")]
     public void Valid_request_is_answered_with_101_and_the_three_upgrade_headers()
     {
         // RFC 6455 §4.2.2 step 5.
@@ -55,6 +57,7 @@ public class HandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-subprotocol")]
     public void Browser_handshake_is_accepted()
     {
         HttpResponse response = Handshake.Accept(Requests.ParseComplete(Requests.BrowserHandshake), ["chat"], DefaultOrigins);
@@ -64,6 +67,7 @@ public class HandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-accept")]
     public void Accept_value_differs_for_another_key()
     {
         var key = Convert.ToBase64String(Enumerable.Range(1, 16).Select(i => (byte)i).ToArray());
@@ -78,6 +82,7 @@ public class HandshakeTests
     // ---- Step 1: method and version ----
 
     [Theory]
+    [Trait("Rfc", "6455-4.1-get")]
     [InlineData("POST /chat HTTP/1.1")]
     [InlineData("HEAD /chat HTTP/1.1")]
     [InlineData("get /chat HTTP/1.1")] // RFC 9110 §9.1: methods are case-sensitive
@@ -91,6 +96,7 @@ public class HandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.1-http11")]
     public void HTTP_1_0_is_refused_with_400()
     {
         // RFC 6455 §4.1: "the HTTP version MUST be at least 1.1".
@@ -100,14 +106,17 @@ public class HandshakeTests
     // ---- Step 2: Host ----
 
     [Fact]
+    [Trait("Rfc", "6455-4.1-host")]
     public void Missing_Host_is_refused_with_400() =>
         AssertRefused(400, Answer(new HandshakeRequest().Set("Host", null)));
 
     [Fact]
+    [Trait("Rfc", "6455-4.1-host")]
     public void Empty_Host_is_refused_with_400() =>
         AssertRefused(400, Answer(new HandshakeRequest().Set("Host", "")));
 
     [Fact]
+    [Trait("Rfc", "6455-4.1-host")]
     public void Two_Host_headers_are_refused_with_400()
     {
         // RFC 9112 §3.2: a server MUST respond 400 to a request with more than one Host header field.
@@ -117,6 +126,7 @@ public class HandshakeTests
     // ---- Step 3: Upgrade and Connection ----
 
     [Theory]
+    [Trait("Rfc", "6455-4.1-upgrade")]
     [InlineData("websocket")]
     [InlineData("WebSocket")]
     [InlineData("WEBSOCKET")]
@@ -125,6 +135,7 @@ public class HandshakeTests
         Assert.Equal(101, Answer(new HandshakeRequest().Set("Upgrade", upgrade)).StatusCode);
 
     [Theory]
+    [Trait("Rfc", "6455-4.1-upgrade")]
     [InlineData(null)]
     [InlineData("")]
     [InlineData("websocketx")]
@@ -139,6 +150,7 @@ public class HandshakeTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-4.1-connection")]
     [InlineData("Upgrade")]
     [InlineData("upgrade")]
     [InlineData("keep-alive, Upgrade")] // what Firefox sends
@@ -147,10 +159,12 @@ public class HandshakeTests
         Assert.Equal(101, Answer(new HandshakeRequest().Set("Connection", connection)).StatusCode);
 
     [Fact]
+    [Trait("Rfc", "6455-4.1-connection")]
     public void Connection_tokens_may_be_split_across_header_lines() =>
         Assert.Equal(101, Answer(new HandshakeRequest().Set("Connection", "keep-alive").Add("Connection", "Upgrade")).StatusCode);
 
     [Theory]
+    [Trait("Rfc", "6455-4.1-connection")]
     [InlineData(null)]
     [InlineData("keep-alive")]
     [InlineData("Upgraded")]
@@ -178,6 +192,7 @@ public class HandshakeTests
     };
 
     [Theory]
+    [Trait("Rfc", "6455-4.1-key")]
     [MemberData(nameof(BadKeys))]
     public void Key_that_is_not_base64_of_16_bytes_is_refused_with_400(string? key)
     {
@@ -186,10 +201,12 @@ public class HandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.1-key")]
     public void Two_key_headers_are_refused_with_400() =>
         AssertRefused(400, Answer(new HandshakeRequest().Add("Sec-WebSocket-Key", Requests.RfcKey)));
 
     [Fact]
+    [Trait("Rfc", "6455-4.1-key")]
     public void Key_of_16_bytes_is_accepted_and_its_own_bytes_do_not_matter()
     {
         Assert.True(Handshake.IsValidKey(Convert.ToBase64String(new byte[16])));
@@ -199,6 +216,7 @@ public class HandshakeTests
     // ---- Step 5: Sec-WebSocket-Version ----
 
     [Theory]
+    [Trait("Rfc", "6455-4.2.2-version")]
     [InlineData(null)]
     [InlineData("8")]
     [InlineData("12")]
@@ -216,12 +234,14 @@ public class HandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-version")]
     public void Version_split_across_two_lines_gets_426() =>
         AssertRefused(426, Answer(new HandshakeRequest().Add("Sec-WebSocket-Version", "8")));
 
     // ---- Step 6: Origin ----
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-origin")]
     public void Origin_the_policy_refuses_gets_403()
     {
         // RFC 6455 §4.2.2 item 4 (/origin/): "the server MAY ... reply with an appropriate HTTP error code (such as 403 Forbidden)".
@@ -229,10 +249,12 @@ public class HandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.2-origin")]
     public void Origin_the_policy_allows_is_accepted() =>
         Assert.Equal(101, Answer(new HandshakeRequest().Set("Origin", "http://localhost:8080")).StatusCode);
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.1-host-authority")]
     public void Origin_is_checked_against_the_request_Host()
     {
         var request = new HandshakeRequest().Set("Host", "chat.example:443").Set("Origin", "https://chat.example");
@@ -242,6 +264,8 @@ public class HandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.1-get")]
+    [Trait("Rfc", "6455-4.1-http11")]
     public void Checks_run_in_the_order_of_the_RFC()
     {
         // A request wrong in every way is refused for its method first, then for each later step in turn.
@@ -270,6 +294,7 @@ public class HandshakeTests
     // ---- Step 7: subprotocol ----
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-subprotocol")]
     public void First_offered_subprotocol_that_is_supported_is_selected()
     {
         // RFC 6455 §4.1: the client lists subprotocols "ordered by preference"; the server picks one of them.
@@ -279,6 +304,7 @@ public class HandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-subprotocol")]
     public void Subprotocols_offered_on_several_lines_are_one_list()
     {
         var request = new HandshakeRequest().Set("Sec-WebSocket-Protocol", "unknown").Add("Sec-WebSocket-Protocol", "v2,v1");
@@ -287,6 +313,7 @@ public class HandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-subprotocol-none")]
     public void No_subprotocol_offered_means_no_protocol_header()
     {
         HttpResponse response = Answer(new HandshakeRequest(), "v1");
@@ -296,6 +323,7 @@ public class HandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-subprotocol-none")]
     public void No_supported_subprotocol_means_101_without_protocol_header()
     {
         // RFC 6455 §4.2.2 item 5.4: "The absence of such a field is equivalent to the null value (meaning that if the
@@ -310,6 +338,7 @@ public class HandshakeTests
     // ---- On the wire ----
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-101")]
     public void Upgrade_response_on_the_wire_matches_the_RFC_example()
     {
         var buffer = new ArrayBufferWriter<byte>();

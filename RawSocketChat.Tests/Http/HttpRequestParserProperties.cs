@@ -88,6 +88,8 @@ public class HttpRequestParserProperties
     // ---- Properties ----
 
     [Property(MaxTest = 500)]
+    [Trait("Rfc", "6455-4.2.1-malformed")]
+    [Trait("Rfc", "6455-10.7-validate")]
     public Property Parser_never_throws_and_answers_with_a_known_outcome() =>
         Prop.ForAll(Arb.From(Inputs), input =>
         {

@@ -75,6 +75,7 @@ public class HttpRequestParserTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-4.1-request-uri")]
     [InlineData("/", "/")]
     [InlineData("/chat", "/chat")]
     [InlineData("/chat?x=1&y=2", "/chat")]
@@ -197,6 +198,7 @@ public class HttpRequestParserTests
     // ---- Limits (RFC 6585 §5: 431 Request Header Fields Too Large) ----
 
     [Fact]
+    [Trait("Rfc", "6455-10.4-head-size")]
     public void Head_whose_end_never_comes_is_refused_once_it_reaches_the_limit()
     {
         // The parser must not buffer more than maxHeaderBytes waiting for a blank line that never comes.
@@ -250,6 +252,7 @@ public class HttpRequestParserTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.4-head-size")]
     public void More_than_a_hundred_header_fields_are_refused_with_431()
     {
         ParseOutcome outcome = Requests.Parse(HeadWithFields(HttpRequestParser.MaxHeaderCount + 1));
@@ -260,6 +263,7 @@ public class HttpRequestParserTests
     // ---- Malformed heads: 400 ----
 
     [Theory]
+    [Trait("Rfc", "6455-4.2.1-malformed")]
     [InlineData("GET / HTTP/1.1\n\r\n")] // request line
     [InlineData("GET / HTTP/1.1\r\nHost: a\n\r\n")] // header line
     [InlineData("GET / HTTP/1.1\r\nHost: a\r\n\n")] // the blank line
@@ -272,6 +276,7 @@ public class HttpRequestParserTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-4.2.1-malformed")]
     [InlineData("GET / HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n")]
     [InlineData("GET / HTTP/1.1\r\nX-A: one\r\n\ttwo\r\n\r\n")]
     [InlineData("GET / HTTP/1.1\r\n Host: a\r\n\r\n")]
@@ -282,6 +287,7 @@ public class HttpRequestParserTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-4.2.1-malformed")]
     [InlineData("Host : a")] // RFC 9112 §5.1: "No whitespace is allowed between the field name and colon"
     [InlineData("Host\t: a")]
     [InlineData(": a")]
@@ -293,6 +299,7 @@ public class HttpRequestParserTests
         AssertBadRequest($"GET / HTTP/1.1\r\n{line}\r\n\r\n");
 
     [Theory]
+    [Trait("Rfc", "6455-4.2.1-malformed")]
     [InlineData("a\0b")]
     [InlineData("a\u0001b")]
     [InlineData("a\u001fb")]
@@ -309,6 +316,7 @@ public class HttpRequestParserTests
         Assert.Equal("a\tb", Requests.ParseComplete("GET / HTTP/1.1\r\nX-A: a\tb\r\n\r\n").Get("X-A"));
 
     [Theory]
+    [Trait("Rfc", "6455-4.2.1-malformed")]
     [InlineData("GET /")]
     [InlineData("GET")]
     [InlineData("GET  / HTTP/1.1")]
@@ -323,6 +331,7 @@ public class HttpRequestParserTests
         AssertBadRequest(line + "\r\n\r\n");
 
     [Theory]
+    [Trait("Rfc", "6455-4.2.1-malformed")]
     [InlineData("http/1.1")]
     [InlineData("HTTP/1")]
     [InlineData("HTTP/11")]
@@ -339,6 +348,7 @@ public class HttpRequestParserTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-4.1-request-uri")]
     [InlineData("*")] // asterisk-form is only for OPTIONS, which has no resource here
     [InlineData("example.com:443")] // authority-form (CONNECT)
     [InlineData("chat")]
@@ -350,6 +360,7 @@ public class HttpRequestParserTests
         AssertBadRequest($"GET {target} HTTP/1.1\r\n\r\n");
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.1-malformed")]
     public void HTTP2_connection_preface_is_refused()
     {
         // RFC 9113 §3.4: a client with prior knowledge starts with this preface instead of an HTTP/1.1 request.

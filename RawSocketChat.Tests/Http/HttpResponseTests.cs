@@ -38,6 +38,7 @@ public class HttpResponseTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.7-http-status")]
     public void Error_response_is_well_formed_HTTP_1_1()
     {
         Wire wire = Write(HttpResponse.Error(400, "Missing Sec-WebSocket-Key"));
@@ -89,6 +90,7 @@ public class HttpResponseTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-101")]
     public void Switching_protocols_has_no_content_length_and_keeps_the_connection()
     {
         // RFC 9110 §8.6: a server MUST NOT send Content-Length in a 1xx response; the connection stays open for frames.
@@ -104,6 +106,7 @@ public class HttpResponseTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-subprotocol-none")]
     public void Switching_protocols_without_subprotocol_has_no_protocol_header() =>
         Assert.Empty(Write(HttpResponse.SwitchingProtocols("x", null)).Values("Sec-WebSocket-Protocol"));
 

@@ -11,6 +11,7 @@ public class OriginPolicyTests
     private static readonly OriginPolicy Default = new(OriginPolicy.Default);
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.1-no-origin")]
     public void Request_without_Origin_is_allowed_whatever_the_policy()
     {
         // Origin is "sent by browser clients" (§4.1 item 8); a native client has no page to protect.
@@ -20,6 +21,7 @@ public class OriginPolicyTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-10.2-origin")]
     [InlineData("http://chat.example:8080", "chat.example:8080")]
     [InlineData("http://chat.example", "chat.example")]
     [InlineData("http://chat.example", "chat.example:80")] // default port written out
@@ -33,6 +35,7 @@ public class OriginPolicyTests
         Assert.True(Default.IsAllowed(origin, host));
 
     [Theory]
+    [Trait("Rfc", "6455-10.2-origin")]
     [InlineData("http://chat.example:9090", "chat.example:8080")] // another port is another origin (RFC 6454 §4)
     [InlineData("http://chat.example", "chat.example:8080")]
     [InlineData("https://chat.example", "chat.example:80")]
@@ -55,6 +58,7 @@ public class OriginPolicyTests
         Assert.True(Default.IsAllowed(origin, "chat.example"));
 
     [Theory]
+    [Trait("Rfc", "6455-10.2-origin")]
     [InlineData("http://evil.example")]
     [InlineData("https://evil.example")]
     [InlineData("https://localhost")] // the default lists local pages over http only
@@ -69,6 +73,7 @@ public class OriginPolicyTests
         Assert.False(Default.IsAllowed(origin, "chat.example:8080"));
 
     [Fact]
+    [Trait("Rfc", "6455-10.2-origin")]
     public void Explicit_list_allows_only_its_entries()
     {
         var policy = new OriginPolicy("https://chat.example, https://admin.chat.example:8443");

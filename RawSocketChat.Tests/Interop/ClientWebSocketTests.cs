@@ -15,6 +15,7 @@ public sealed class ClientWebSocketTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     [Fact]
+    [Trait("Rfc", "6455-5.6-utf8-sent")]
     public async Task Text_message_round_trips()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -42,6 +43,7 @@ public sealed class ClientWebSocketTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.4-receive-fragmented")]
     public async Task One_mebibyte_message_sent_in_fragments_comes_back_whole()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -63,6 +65,7 @@ public sealed class ClientWebSocketTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.2-ping")]
     public async Task Server_pings_are_answered_by_the_client_so_it_stays_open_past_the_idle_timeout()
     {
         await using TestServer server = await TestServer.StartAsync(o =>
@@ -85,6 +88,7 @@ public sealed class ClientWebSocketTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.2-pong")]
     public async Task Client_keepalive_pings_are_answered_by_the_server()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -104,6 +108,7 @@ public sealed class ClientWebSocketTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-answer-close")]
     public async Task Client_normal_closure_is_echoed_as_1000()
     {
         await using TestServer server = await TestServer.StartAsync();

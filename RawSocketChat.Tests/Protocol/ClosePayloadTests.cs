@@ -9,6 +9,7 @@ public class ClosePayloadTests
 {
     // §5.5.1: the body is optional; without one the application sees 1005 "no status received" (§7.4.1).
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-body")]
     public void Empty_payload_means_no_status()
     {
         Assert.Equal(ProtocolError.None, ClosePayload.Parse([], out ushort code, out string reason));
@@ -18,6 +19,7 @@ public class ClosePayloadTests
 
     // §5.5.1: if there is a body, its first two bytes are the code — one byte cannot be.
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-code-length")]
     public void One_byte_payload_is_a_protocol_error()
     {
         ProtocolError error = ClosePayload.Parse([0x03], out _, out _);
@@ -27,6 +29,7 @@ public class ClosePayloadTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-code-length")]
     public void Code_is_big_endian_and_reason_is_decoded()
     {
         Assert.Equal(ProtocolError.None, ClosePayload.Parse(Frames.CloseBody(1000, "bye 👋"u8), out ushort code, out string reason));
@@ -37,6 +40,7 @@ public class ClosePayloadTests
     // §7.4.1-7.4.2: codes below 1000, reserved 1004, API-only 1005/1006/1015, unassigned 1016-2999 and 5000+
     // may not be sent, so receiving one is a protocol error.
     [Theory]
+    [Trait("Rfc", "6455-5.5.1-code-valid")]
     [MemberData(nameof(CloseCodes.MayNotBeSent), MemberType = typeof(CloseCodes))]
     public void Code_that_may_not_be_sent_is_a_protocol_error(int code)
     {
@@ -48,6 +52,7 @@ public class ClosePayloadTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-5.5.1-code-valid")]
     [MemberData(nameof(CloseCodes.MayBeSent), MemberType = typeof(CloseCodes))]
     public void Code_that_may_be_sent_is_accepted(int code)
     {
@@ -58,6 +63,7 @@ public class ClosePayloadTests
 
     // §5.5.1 + §8.1: the reason is UTF-8; anything else fails the connection with 1007.
     [Theory]
+    [Trait("Rfc", "6455-5.5.1-reason")]
     [InlineData(new byte[] { 0xFF })]
     [InlineData(new byte[] { 0x41, 0xC3 })]            // truncated é
     [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]      // surrogate
@@ -70,6 +76,7 @@ public class ClosePayloadTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-7.4-reason")]
     public void Write_puts_the_code_first_then_the_reason()
     {
         var buffer = new byte[125];
@@ -90,6 +97,7 @@ public class ClosePayloadTests
 
     // §5.5: a control frame carries at most 125 bytes, so a long reason is cut — but never inside a code point.
     [Theory]
+    [Trait("Rfc", "6455-5.5-control-length-sent")]
     [InlineData("😀", 200)]   // 4 bytes each; 123 = 30 × 4 + 3, so a naive cut would leave 3 bytes of an emoji
     [InlineData("中", 200)]   // 3 bytes each; 123 = 41 × 3 exactly
     [InlineData("é", 200)]    // 2 bytes each; 123 = 61 × 2 + 1
@@ -113,6 +121,7 @@ public class ClosePayloadTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5-control-length-sent")]
     public void Write_replaces_a_lone_surrogate_so_the_reason_stays_utf8()
     {
         var buffer = new byte[125];
@@ -123,6 +132,7 @@ public class ClosePayloadTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5-control-length-sent")]
     public void Emoji_heavy_200_char_reason_fits_a_control_frame()
     {
         string reason = string.Concat(Enumerable.Repeat("🔥x", 100)); // 200 code points, 300 UTF-16 chars, 500 bytes

@@ -48,6 +48,7 @@ public class FrameHeaderTests
 
     // RFC 6455 §5.7: 256 bytes binary → 0x82 0x7E 0x0100; 64 KiB binary → 0x82 0x7F 0x0000000000010000.
     [Theory]
+    [Trait("Rfc", "6455-5.2-length-minimal-sent")]
     [InlineData(256, new byte[] { 0x82, 0x7E, 0x01, 0x00 })]
     [InlineData(65536, new byte[] { 0x82, 0x7F, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00 })]
     public void Rfc_example_extended_lengths_encode_exactly(long length, byte[] expected)
@@ -63,6 +64,7 @@ public class FrameHeaderTests
 
     // §5.2: 0-125 fit in 7 bits; 126 means a 16-bit length follows; 127 means a 64-bit length follows.
     [Theory]
+    [Trait("Rfc", "6455-5.2-length-minimal-sent")]
     [InlineData(0L, 2)]
     [InlineData(1L, 2)]
     [InlineData(125L, 2)]
@@ -110,6 +112,7 @@ public class FrameHeaderTests
 
     // §5.2: "the most significant bit MUST be 0" in the 64-bit length.
     [Fact]
+    [Trait("Rfc", "6455-5.2-length-msb")]
     public void Length_with_the_high_bit_set_is_a_protocol_error()
     {
         byte[] bytes = [0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0];
@@ -122,6 +125,7 @@ public class FrameHeaderTests
 
     // §5.2: "the minimal number of bytes MUST be used to encode the length".
     [Theory]
+    [Trait("Rfc", "6455-5.2-length-minimal")]
     [InlineData(new byte[] { 0x82, 0x7E, 0x00, 0x00 })]                               // 0 in 16 bits
     [InlineData(new byte[] { 0x82, 0x7E, 0x00, 0x7D })]                               // 125 in 16 bits
     [InlineData(new byte[] { 0x82, 0x7F, 0, 0, 0, 0, 0, 0, 0x00, 0x00 })]             // 0 in 64 bits
@@ -138,6 +142,7 @@ public class FrameHeaderTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.2-length-minimal")]
     public void Smallest_lengths_of_each_extended_form_are_minimal()
     {
         Assert.Equal(126, Parse([0x82, 0x7E, 0x00, 0x7E]).PayloadLength);
@@ -161,6 +166,7 @@ public class FrameHeaderTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-6.2-parse")]
     public void Header_split_across_segments_parses_at_every_split_point()
     {
         byte[] frame = Frames.Concat(Frames.HeaderOnly(Opcode.Text, 70000, maskKey: 0xA0B0C0D0), [1, 2, 3]);
@@ -211,6 +217,7 @@ public class FrameHeaderTests
         select new FrameHeader(fin, (byte)rsv, (Opcode)opcode, masked, length, masked ? unchecked((uint)key) : 0);
 
     [Property(MaxTest = 200)]
+    [Trait("Rfc", "6455-5.2-length-minimal-sent")]
     public Property Any_header_round_trips_and_every_shorter_prefix_needs_more() =>
         Prop.ForAll(Arb.From(Headers), header =>
         {

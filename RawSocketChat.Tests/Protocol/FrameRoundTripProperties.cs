@@ -172,10 +172,13 @@ public class FrameRoundTripProperties
     // ---- Properties ----
 
     [Property(MaxTest = 150)]
+    [Trait("Rfc", "6455-5.4-order")]
+    [Trait("Rfc", "6455-6.2-parse")]
     public Property Client_frame_round_trips_through_any_segmentation() =>
         Prop.ForAll(Arb.From(SingleEvents), s => AssertRoundTrips(s.ClientStream(), s.Expected, s.Cuts));
 
     [Property(MaxTest = 150)]
+    [Trait("Rfc", "6455-5.4-control-mid-message")]
     public Property Back_to_back_messages_with_injected_control_frames_arrive_in_order() =>
         Prop.ForAll(Arb.From(Conversations), s => AssertRoundTrips(s.ClientStream(), s.Expected, s.Cuts));
 
@@ -197,6 +200,8 @@ public class FrameRoundTripProperties
 
     // The server writes unmasked frames (§5.1); a client-side receiver reads them back.
     [Property(MaxTest = 100)]
+    [Trait("Rfc", "6455-5.1-server-unmasked")]
+    [Trait("Rfc", "6455-6.1-frame")]
     public Property Server_frames_round_trip_to_a_receiver_that_does_not_require_masking() =>
         Prop.ForAll(Arb.From(Conversations), Arb.From(Gen.Choose(0, 9)), (s, stinginess) =>
         {
@@ -213,6 +218,8 @@ public class FrameRoundTripProperties
         });
 
     [Property(MaxTest = 100)]
+    [Trait("Rfc", "6455-5.1-unmasked")]
+    [Trait("Rfc", "6455-10.7-validate")]
     public Property Server_frames_are_rejected_by_a_server_receiver() =>
         Prop.ForAll(Arb.From(SingleEvents), s =>
         {

@@ -9,6 +9,7 @@ public class MaskingTests
 {
     // RFC 6455 §5.7: "Hello" masked with key 37 fa 21 3d is 7f 9f 4d 51 58.
     [Fact]
+    [Trait("Rfc", "6455-6.2-unmask")]
     public void Rfc_example_hello_masks_to_the_published_bytes()
     {
         byte[] data = "Hello"u8.ToArray();
@@ -99,6 +100,7 @@ public class MaskingTests
     }
 
     [Property(MaxTest = 200)]
+    [Trait("Rfc", "6455-6.2-unmask")]
     public Property Vectorized_equals_scalar_for_any_length_alignment_and_offset() =>
         Prop.ForAll(Arb.From(Cases), c =>
         {
@@ -141,6 +143,7 @@ public class MaskingTests
 
     // A payload that arrives in pieces is unmasked piece by piece, carrying the returned offset along.
     [Property(MaxTest = 200)]
+    [Trait("Rfc", "6455-6.2-unmask")]
     public Property Masking_in_chunks_with_the_returned_offset_equals_masking_at_once() =>
         Prop.ForAll(Arb.From(Cases), Arb.From(Gen.ArrayOf(Gen.Choose(0, 2000))), (c, cuts) =>
         {

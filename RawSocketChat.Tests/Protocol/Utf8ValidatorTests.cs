@@ -53,6 +53,7 @@ public class Utf8ValidatorTests
 
     // RFC 3629 §3-4: overlong forms, surrogates, code points above U+10FFFF, and bytes that never appear.
     [Theory]
+    [Trait("Rfc", "6455-8.1-utf8")]
     [InlineData("C0 80", "overlong NUL")]
     [InlineData("C1 BF", "overlong U+007F")]
     [InlineData("E0 80 80", "overlong 3-byte NUL")]
@@ -123,6 +124,7 @@ public class Utf8ValidatorTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-8.1-utf8-end")]
     [InlineData("E0 A0")]   // smallest valid second byte after E0
     [InlineData("ED 9F")]   // largest valid second byte after ED (U+D7FF)
     [InlineData("F0 90")]
@@ -258,6 +260,7 @@ public class Utf8ValidatorTests
         select new Split(bytes, cuts);
 
     [Property(MaxTest = 500)]
+    [Trait("Rfc", "6455-8.1-utf8")]
     public Property Agrees_with_the_strict_decoder_for_any_bytes_and_any_chunking() =>
         Prop.ForAll(Arb.From(Splits), split =>
         {

@@ -81,6 +81,8 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-tls")]
+    [Trait("Rfc", "6455-10.6-tls")]
     public async Task ClientWebSocket_over_wss_with_permessage_deflate()
     {
         (TestServer server, X509Certificate2 certificate) = await StartAsync();
@@ -126,6 +128,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-tls")]
     public async Task Https_request_is_answered_over_tls()
     {
         (TestServer server, X509Certificate2 certificate) = await StartAsync();
@@ -142,6 +145,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.6-tls")]
     public async Task TLS_1_2_and_1_3_are_accepted_and_ALPN_is_http_1_1()
     {
         (TestServer server, X509Certificate2 certificate) = await StartAsync();
@@ -157,6 +161,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.6-tls")]
     public async Task TLS_1_1_and_older_are_refused()
     {
         (TestServer server, X509Certificate2 certificate) = await StartAsync();
@@ -172,6 +177,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-tls")]
     public async Task Plain_text_client_on_the_TLS_port_gets_400_and_is_dropped_cleanly()
     {
         (TestServer server, _) = await StartAsync();
@@ -188,6 +194,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-tls")]
     public async Task Garbage_that_looks_like_TLS_is_dropped_and_logged_as_a_rejection()
     {
         (TestServer server, _) = await StartAsync();
@@ -203,6 +210,7 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.4-handshake-timeout")]
     public async Task Handshake_timeout_covers_a_TLS_handshake_that_never_completes()
     {
         (TestServer server, _) = await StartAsync(o => o.HandshakeTimeout = TimeSpan.FromMilliseconds(300));

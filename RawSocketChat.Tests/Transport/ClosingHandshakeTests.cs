@@ -10,6 +10,10 @@ namespace RawSocketChat.Tests.Transport;
 public sealed class ClosingHandshakeTests
 {
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-answer-close")]
+    [Trait("Rfc", "6455-5.5.1-answer-soon")]
+    [Trait("Rfc", "6455-5.5.1-close-tcp")]
+    [Trait("Rfc", "6455-7.1.1-server-first")]
     public async Task Client_close_1000_is_echoed_and_the_server_closes_tcp()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -26,6 +30,9 @@ public sealed class ClosingHandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-body")]
+    [Trait("Rfc", "6455-5.5.1-answer-close")]
+    [Trait("Rfc", "6455-7.4.1-reserved-codes")]
     public async Task Client_close_without_a_body_gets_a_close_without_a_body()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -41,6 +48,7 @@ public sealed class ClosingHandshakeTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-5.5.1-code-valid")]
     [InlineData(0)]
     [InlineData(999)]
     [InlineData(1004)] // reserved
@@ -62,6 +70,8 @@ public sealed class ClosingHandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-code-length")]
+    [Trait("Rfc", "6455-7.1.7-close")]
     public async Task Close_with_a_one_byte_body_gets_close_1002()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -76,6 +86,7 @@ public sealed class ClosingHandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-reason")]
     public async Task Close_reason_that_is_not_utf8_gets_close_1007()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -90,6 +101,8 @@ public sealed class ClosingHandshakeTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-5.5.1-code-valid")]
+    [Trait("Rfc", "6455-5.5.1-answer-close")]
     [InlineData(1000)]
     [InlineData(1001)]
     [InlineData(1002)]
@@ -112,6 +125,7 @@ public sealed class ClosingHandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-close-tcp")]
     public async Task Data_frames_after_the_clients_close_are_not_echoed()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -132,6 +146,7 @@ public sealed class ClosingHandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-answer-close")]
     public async Task Close_frame_split_across_tcp_writes_is_still_answered()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -147,6 +162,7 @@ public sealed class ClosingHandshakeTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-7.4.1-reserved-codes")]
     public async Task Client_that_closes_tcp_without_a_close_frame_is_logged_as_1006()
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -10,6 +10,7 @@ namespace RawSocketChat.Tests.Transport;
 public sealed class ConnectionLimitTests
 {
     [Fact]
+    [Trait("Rfc", "6455-10.4-connections")]
     public async Task Third_connection_from_one_ip_gets_503_until_one_closes()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.MaxConnectionsPerIp = 2);
@@ -17,6 +18,7 @@ public sealed class ConnectionLimitTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.4-connections")]
     public async Task Connection_over_the_total_cap_gets_503_until_one_closes()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.MaxConnections = 2);

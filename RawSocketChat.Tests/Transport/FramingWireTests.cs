@@ -11,6 +11,10 @@ namespace RawSocketChat.Tests.Transport;
 public sealed class FramingWireTests
 {
     [Fact]
+    [Trait("Rfc", "6455-5.1-server-unmasked")]
+    [Trait("Rfc", "6455-5.2-rsv-sent")]
+    [Trait("Rfc", "6455-6.1-fragment")]
+    [Trait("Rfc", "6455-6.1-fin")]
     public async Task Text_message_is_echoed_as_one_unmasked_text_frame()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -28,6 +32,7 @@ public sealed class FramingWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-6.1-opcode")]
     public async Task Binary_message_is_echoed_byte_for_byte()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -42,6 +47,7 @@ public sealed class FramingWireTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-6.1-opcode")]
     [InlineData(Opcode.Text)]
     [InlineData(Opcode.Binary)]
     public async Task Empty_message_is_echoed_as_an_empty_frame(Opcode opcode)
@@ -57,6 +63,7 @@ public sealed class FramingWireTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-6.1-frame")]
     [InlineData(125)]   // the largest 7-bit length
     [InlineData(126)]   // the smallest 16-bit length
     [InlineData(65535)] // the largest 16-bit length
@@ -74,6 +81,7 @@ public sealed class FramingWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-6.2-parse")]
     public async Task A_frame_trickled_one_byte_at_a_time_is_still_one_message()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -87,6 +95,9 @@ public sealed class FramingWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.4-control-mid-message")]
+    [Trait("Rfc", "6455-5.5.2-pong-soon")]
+    [Trait("Rfc", "6455-6.1-fin")]
     public async Task Fragmented_message_with_a_ping_between_fragments_is_echoed_whole_after_the_pong()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -111,6 +122,8 @@ public sealed class FramingWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.2-pong")]
+    [Trait("Rfc", "6455-5.5.3-pong-data")]
     public async Task Ping_is_answered_with_a_pong_of_identical_payload()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -125,6 +138,7 @@ public sealed class FramingWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.3-unsolicited")]
     public async Task Unsolicited_pong_is_ignored()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -180,6 +194,18 @@ public sealed class FramingWireTests
     };
 
     [Theory]
+    [Trait("Rfc", "6455-5.1-unmasked")]
+    [Trait("Rfc", "6455-5.1-unmasked-1002")]
+    [Trait("Rfc", "6455-5.2-rsv")]
+    [Trait("Rfc", "6455-5.2-opcode")]
+    [Trait("Rfc", "6455-5.2-length-msb")]
+    [Trait("Rfc", "6455-5.2-length-minimal")]
+    [Trait("Rfc", "6455-5.4-no-interleave")]
+    [Trait("Rfc", "6455-5.5-control-length")]
+    [Trait("Rfc", "6455-5.5-control-fragmented")]
+    [Trait("Rfc", "6455-6.2-new-message")]
+    [Trait("Rfc", "6455-7.1.7-close")]
+    [Trait("Rfc", "6455-7.1.7-close-frame")]
     [MemberData(nameof(ProtocolViolations))]
     public async Task Each_protocol_violation_gets_close_1002_then_the_server_closes_tcp(string violation)
     {
@@ -197,6 +223,22 @@ public sealed class FramingWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-7.1.7-log")]
+    public async Task A_protocol_violation_is_logged_with_the_rule_it_broke()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using RawClient client = await RawClient.OpenAsync(server);
+
+        await client.SendRawAsync(ViolationBytes(client, "unmasked frame"));
+        await client.AssertClosedWithAsync(CloseCode.ProtocolError);
+
+        // RFC 6455 §7.1.7: the server "SHOULD log the problem": the close line names the code and the rule.
+        await Eventually.TrueAsync(() => server.LogText.Contains("code=1002 reason=\"client frame not masked\""), "the close line naming the rule");
+    }
+
+    [Fact]
+    [Trait("Rfc", "6455-7.1.7-close-frame")]
+    [Trait("Rfc", "6455-8.1-utf8")]
     public async Task Invalid_utf8_in_a_text_message_gets_close_1007()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -210,6 +252,7 @@ public sealed class FramingWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-8.1-utf8")]
     public async Task Invalid_utf8_in_a_middle_fragment_is_refused_before_the_message_ends()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -223,6 +266,8 @@ public sealed class FramingWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.6-utf8-sent")]
+    [Trait("Rfc", "6455-8.1-utf8-end")]
     public async Task Code_point_split_across_fragments_is_valid_utf8()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -237,6 +282,8 @@ public sealed class FramingWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-7.1.7-close-frame")]
+    [Trait("Rfc", "6455-10.4-frame-limit")]
     public async Task Message_over_the_size_limit_gets_close_1009()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.MaxMessageBytes = 1000);
@@ -252,6 +299,8 @@ public sealed class FramingWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-7.1.7-close")]
+    [Trait("Rfc", "6455-10.4-frame-limit")]
     public async Task Fragmented_message_whose_fragments_add_up_past_the_limit_gets_close_1009()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.MaxMessageBytes = 1000);
@@ -266,6 +315,7 @@ public sealed class FramingWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.4-protect")]
     public async Task Frame_declaring_2_to_the_62_bytes_gets_close_1009_at_once()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -281,6 +331,7 @@ public sealed class FramingWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-7.1.1-clean-close")]
     public async Task Oversized_message_sent_in_one_burst_gets_close_1009_and_a_clean_tcp_close_not_a_reset()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.MaxMessageBytes = 1000);

@@ -11,6 +11,9 @@ namespace RawSocketChat.Tests.Transport;
 public sealed class HandshakeWireTests
 {
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-subprotocol-none")]
+    [Trait("Rfc", "6455-4.2.2-101")]
+    [Trait("Rfc", "6455-4.2.2-accept")]
     public async Task Valid_upgrade_gets_101_with_the_accept_value_computed_from_the_key()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -30,6 +33,7 @@ public sealed class HandshakeWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-accept")]
     public async Task The_accept_value_for_the_rfc_sample_key_matches_the_rfc()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -42,6 +46,7 @@ public sealed class HandshakeWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "7692-5-accept")]
     public async Task Browser_style_request_is_accepted_with_permessage_deflate()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -106,6 +111,13 @@ public sealed class HandshakeWireTests
     };
 
     [Theory]
+    [Trait("Rfc", "6455-4.1-host")]
+    [Trait("Rfc", "6455-4.1-upgrade")]
+    [Trait("Rfc", "6455-4.1-key")]
+    [Trait("Rfc", "6455-4.2.2-origin")]
+    [Trait("Rfc", "6455-4.2.2-resource")]
+    [Trait("Rfc", "6455-7.2.2-abort-handshake")]
+    [Trait("Rfc", "6455-10.7-http-status")]
     [MemberData(nameof(Rejections))]
     public async Task Each_bad_handshake_gets_its_status_with_content_length_and_connection_close(string name, string request, int status)
     {
@@ -121,6 +133,7 @@ public sealed class HandshakeWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.1-get")]
     public async Task Post_to_a_websocket_endpoint_names_the_allowed_method()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -134,6 +147,7 @@ public sealed class HandshakeWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-version")]
     public async Task Unsupported_version_is_answered_with_the_version_we_speak()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -147,6 +161,7 @@ public sealed class HandshakeWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.4-head-size")]
     public async Task Oversized_request_head_gets_431()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.MaxHeaderBytes = 512);
@@ -176,6 +191,25 @@ public sealed class HandshakeWireTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-4.2.2-resource-page")]
+    public async Task Upgrade_request_for_a_page_path_gets_the_page_not_a_101()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        await using RawClient client = await RawClient.ConnectAsync(server.EndPoint);
+
+        // A deviation from RFC 6455 §4.2.2 (/resource name/: "MUST send an appropriate HTTP error code"): "/" is a
+        // page, and a page answers whatever the request asks. There is no 101, so the client fails the handshake.
+        HttpHead response = await client.HandshakeAsync(RawClient.UpgradeRequest("/"));
+
+        Assert.Equal(200, response.StatusCode);
+        AssertClosingResponse(response);
+        await client.AssertServerClosesTcpAsync();
+    }
+
+    [Fact]
+    [Trait("Rfc", "6455-7.2.2-abort-handshake")]
+    [Trait("Rfc", "6455-10.4-handshake-timeout")]
+    [Trait("Rfc", "6455-10.7-drop")]
     public async Task A_client_that_never_finishes_its_handshake_is_dropped_at_the_handshake_timeout_without_a_response()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.HandshakeTimeout = TimeSpan.FromSeconds(1));
@@ -201,6 +235,8 @@ public sealed class HandshakeWireTests
     };
 
     [Theory]
+    [Trait("Rfc", "6455-4.2.1-malformed")]
+    [Trait("Rfc", "6455-10.7-validate")]
     [MemberData(nameof(Garbage))]
     public async Task Garbage_instead_of_a_request_gets_400_or_is_dropped_and_nothing_crashes(string name, byte[] bytes)
     {

@@ -16,6 +16,9 @@ public sealed class HeartbeatTests
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(2);
 
     [Fact]
+    [Trait("Rfc", "6455-5.1-server-unmasked")]
+    [Trait("Rfc", "6455-5.5-control-length-sent")]
+    [Trait("Rfc", "6455-5.5.2-ping")]
     public async Task Quiet_client_receives_pings()
     {
         await using TestServer server = await TestServer.StartAsync(o =>
@@ -35,6 +38,7 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.2-ping")]
     public async Task Client_that_answers_pings_stays_open_past_the_idle_timeout()
     {
         await using TestServer server = await TestServer.StartAsync(o =>
@@ -62,6 +66,9 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-7.1.1-any-means")]
+    [Trait("Rfc", "6455-7.1.2-start")]
+    [Trait("Rfc", "6455-7.3-close-any-time")]
     public async Task Silent_client_gets_close_1001_then_tcp_is_dropped_after_the_close_timeout()
     {
         TimeSpan closeTimeout = TimeSpan.FromMilliseconds(600);
@@ -86,6 +93,9 @@ public sealed class HeartbeatTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-no-data-after-close")]
+    [Trait("Rfc", "6455-5.5.1-close-tcp")]
+    [Trait("Rfc", "6455-7.1.1-server-first")]
     public async Task Server_initiated_close_ends_as_soon_as_the_client_answers_it()
     {
         await using TestServer server = await TestServer.StartAsync(o =>
@@ -107,5 +117,31 @@ public sealed class HeartbeatTests
         // and sends nothing more first (no echo, no second Close).
         await client.AssertServerClosesTcpAsync(TimeSpan.FromSeconds(10));
         await Eventually.TrueAsync(() => server.App.Server.OpenConnections == 0, "the connection to leave the server's table");
+    }
+
+    /// <summary>
+    /// A deviation from RFC 6455 §5.5.2 ("MUST send a Pong frame in response, unless it already received a Close
+    /// frame"): once the server has sent its Close, it waits for the peer's Close and answers nothing else
+    /// (docs/rfc6455-requirements.md). Should that change, this test says so.
+    /// </summary>
+    [Fact]
+    [Trait("Rfc", "6455-5.5.2-pong-after-close")]
+    public async Task Ping_sent_after_the_servers_close_gets_no_pong()
+    {
+        await using TestServer server = await TestServer.StartAsync(o =>
+        {
+            o.PingInterval = PingInterval;
+            o.IdleTimeout = IdleTimeout;
+            o.CloseTimeout = TimeSpan.FromSeconds(30); // far longer than the test may take
+        });
+        await using RawClient client = await RawClient.OpenAsync(server);
+
+        ServerFrame close = await client.ReadDataFrameAsync();
+        Assert.Equal(CloseCode.GoingAway, close.CloseCode);
+        await client.SendFrameAsync(Opcode.Ping, "still there?"u8);
+        await client.SendCloseAsync(CloseCode.GoingAway);
+
+        // No Pong comes before the end: our Close completes the handshake and the server closes TCP.
+        await client.AssertServerClosesTcpAsync(TimeSpan.FromSeconds(10));
     }
 }

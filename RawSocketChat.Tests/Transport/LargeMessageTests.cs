@@ -34,6 +34,8 @@ public sealed class LargeMessageTests
     }
 
     [Theory]
+    [Trait("Rfc", "6455-6.1-fragment")]
+    [Trait("Rfc", "6455-6.1-transmit")]
     [InlineData(8, Opcode.Text)]     // 9.1.5
     [InlineData(16, Opcode.Text)]    // 9.1.6
     [InlineData(8, Opcode.Binary)]   // 9.2.5
@@ -115,6 +117,9 @@ public sealed class LargeMessageTests
     /// 1008 after what it had queued. The peer, catching up, reads every echo it was sent, in order, then the Close.
     /// </summary>
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-delay-close")]
+    [Trait("Rfc", "6455-7.1.2-start")]
+    [Trait("Rfc", "6455-10.4-send-backlog")]
     public async Task A_peer_that_falls_behind_reads_what_was_queued_then_close_1008()
     {
         const int limit = 64 * 1024, messageBytes = 16 * 1024, messages = 1024; // 16 MiB, far more than the kernels buffer
@@ -154,6 +159,7 @@ public sealed class LargeMessageTests
     /// drops the connection.
     /// </summary>
     [Fact]
+    [Trait("Rfc", "6455-7.1.7-omit-close")]
     public async Task A_write_that_makes_no_progress_for_the_send_timeout_drops_the_connection()
     {
         await using TestServer server = await StartAsync(o => o.SendTimeout = TimeSpan.FromSeconds(1));

@@ -82,6 +82,7 @@ public sealed class SendBufferTests
     /// when the scope ends (none before), in order; outside a scope the first send wakes the loop at once.
     /// </summary>
     [Fact]
+    [Trait("Rfc", "6455-6.1-transmit")]
     public async Task Sends_in_a_batch_scope_leave_in_one_write_when_it_ends()
     {
         await using var open = await OpenConnection.StartAsync();
@@ -118,6 +119,7 @@ public sealed class SendBufferTests
 
     /// <summary>A batch that queues 64 KiB or more for one connection does not wait for the scope to end.</summary>
     [Fact]
+    [Trait("Rfc", "6455-6.1-transmit")]
     public async Task A_big_batch_starts_writing_before_the_scope_ends()
     {
         await using var open = await OpenConnection.StartAsync();
@@ -133,6 +135,7 @@ public sealed class SendBufferTests
     /// grow while the loop writes the other: every frame reaches the socket whole, and each thread's frames in order.
     /// </summary>
     [Fact]
+    [Trait("Rfc", "6455-5.4-order")]
     public async Task Concurrent_senders_never_interleave_frames_and_keep_their_order()
     {
         const int threads = 8, perThread = 400;
@@ -173,6 +176,37 @@ public sealed class SendBufferTests
             frames++;
         }
         Assert.Equal(threads * perThread, frames);
+    }
+
+    /// <summary>
+    /// Once the Close is queued, a send is refused and nothing follows the Close on the wire: RFC 6455 §5.5.1 ("MUST
+    /// NOT send any more data frames after sending a Close frame") and §6.1 step 1 (a message is sent in the OPEN state
+    /// only).
+    /// </summary>
+    [Fact]
+    [Trait("Rfc", "6455-5.5.1-no-data-after-close")]
+    [Trait("Rfc", "6455-6.1-open")]
+    public async Task Nothing_is_queued_after_the_close_frame()
+    {
+        await using var open = await OpenConnection.StartAsync();
+        WebSocketConnection connection = open.Connection;
+
+        Assert.True(connection.SendText("before"u8));
+        connection.Close(CloseCode.GoingAway, "bye");
+        Assert.False(connection.IsOpen);
+        Assert.False(connection.SendText("after"u8));
+        Assert.False(connection.SendBinary([1, 2, 3]));
+        await Eventually.TrueAsync(() => connection.UnsentBytes == 0, "the queue to be written", TimeSpan.FromSeconds(10));
+
+        var bytes = new ReadOnlySequence<byte>(open.Socket.Bytes);
+        var opcodes = new List<Opcode>();
+        while (!bytes.IsEmpty)
+        {
+            Assert.True(FrameHeader.TryParse(bytes, out FrameHeader header, out int headerLength, out _));
+            opcodes.Add(header.Opcode);
+            bytes = bytes.Slice(headerLength + header.PayloadLength);
+        }
+        Assert.Equal([Opcode.Text, Opcode.Close], opcodes);
     }
 
     /// <summary>A connection over a <see cref="RecordingStream"/>, running until stopped or disposed (its input then ends).</summary>
@@ -249,6 +283,7 @@ public sealed class SendBufferTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-10.4-send-backlog")]
     public async Task Client_that_never_reads_is_disconnected_and_others_keep_working()
     {
         // Past the limit the server sends Close 1008 and waits --close-timeout for a peer that never reads it.

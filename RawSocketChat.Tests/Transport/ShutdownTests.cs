@@ -7,6 +7,9 @@ namespace RawSocketChat.Tests.Transport;
 public sealed class ShutdownTests
 {
     [Fact]
+    [Trait("Rfc", "6455-5.5.1-close-tcp")]
+    [Trait("Rfc", "6455-7.1.2-start")]
+    [Trait("Rfc", "6455-7.3-close-any-time")]
     public async Task Stopping_the_server_sends_close_1001_to_every_open_connection()
     {
         await using TestServer server = await TestServer.StartAsync();
@@ -59,6 +62,7 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    [Trait("Rfc", "6455-7.1.1-any-means")]
     public async Task Shutdown_does_not_wait_forever_for_a_client_that_never_answers_the_close()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.CloseTimeout = TimeSpan.FromMilliseconds(500));

@@ -35,8 +35,9 @@ public static class ExtensionNegotiation
     public const string HeaderName = "Sec-WebSocket-Extensions";
 
     /// <summary>
-    /// Parses every line of the header (a repeated header is one list, RFC 9110 §5.3). False when a line breaks the
-    /// RFC 6455 §9.1 grammar or the whole list is empty (<c>1#extension</c>: at least one).
+    /// Parses every line of the header (a repeated header is one list, RFC 9110 §5.3; RFC 6455 §9.1 [6455-9.1-lines]).
+    /// False when a line breaks the RFC 6455 §9.1 grammar or the whole list is empty (<c>1#extension</c>: at least
+    /// one).
     /// </summary>
     public static bool TryParse(IEnumerable<string> headerValues, out List<ExtensionOffer> offers)
     {
@@ -67,8 +68,8 @@ public static class ExtensionNegotiation
                     if (cursor.Skip('='))
                     {
                         cursor.SkipWhitespace();
-                        // RFC 6455 §9.1: "When using the quoted-string syntax variant, the value after quoted-string
-                        // unescaping MUST conform to the 'token' ABNF."
+                        // RFC 6455 §9.1 [6455-9.1-quoted-token]: "When using the quoted-string syntax variant, the
+                        // value after quoted-string unescaping MUST conform to the 'token' ABNF."
                         if (cursor.Peek == '"')
                         {
                             if (!cursor.TryQuotedString(out parameterValue) || !IsToken(parameterValue))
@@ -94,6 +95,9 @@ public static class ExtensionNegotiation
     /// <summary>
     /// RFC 7692 §5: "The order of elements is important as it specifies the client's preference". Returns the
     /// parameters of the first permessage-deflate offer we can honour (other extensions are ignored), or null.
+    /// RFC 6455 §9 [6455-9-accept]: we accept at most this one extension; §4.2.2 [6455-4.2.2-extensions]: only an offer
+    /// the client made is ever answered; RFC 7692 §5 [7692-5-alone]: nothing else is accepted beside it, so nothing
+    /// can conflict with it over RSV1.
     /// </summary>
     public static DeflateParameters? NegotiateDeflate(IReadOnlyList<ExtensionOffer> offers, DeflateOptions policy)
     {
@@ -110,8 +114,10 @@ public static class ExtensionNegotiation
     /// <summary>
     /// Decides one permessage-deflate offer. RFC 7692 §7: "A server MUST decline an extension negotiation offer for
     /// this extension if any of the following conditions are met: the negotiation offer contains an extension
-    /// parameter not defined for use in an offer; […] an extension parameter with an invalid value; […] multiple
-    /// extension parameters with the same name; the server doesn't support the offered configuration."
+    /// parameter not defined for use in an offer [7692-7-decline-unknown]; […] an extension parameter with an invalid
+    /// value [7692-7-decline-invalid]; […] multiple extension parameters with the same name [7692-7-decline-duplicate];
+    /// the server doesn't support the offered configuration [7692-7-decline-unsupported]." RFC 6455 §9
+    /// [6455-9-parameters]: what is accepted is stated with the parameters RFC 7692 §7.1 defines.
     /// <paramref name="declined"/> names the reason, for tests and debugging.
     /// </summary>
     public static bool TryAcceptDeflate(ExtensionOffer offer, DeflateOptions policy, out DeflateParameters? agreed, out string? declined)
@@ -133,23 +139,26 @@ public static class ExtensionNegotiation
                     if (parameter.Value is not null)
                         return Decline("server_no_context_takeover has a value", out declined);
                     // "A server accepts an extension negotiation offer that includes the "server_no_context_takeover"
-                    // extension parameter by including [it] in the corresponding extension negotiation response"
+                    // extension parameter by including [it] in the corresponding extension negotiation response";
+                    // supporting it is RECOMMENDED [7692-7.1.1.1-support].
                     serverNoContextTakeover = true;
                     break;
 
                 case "client_no_context_takeover":
                     if (parameter.Value is not null)
                         return Decline("client_no_context_takeover has a value", out declined);
-                    // The server "may either ignore the parameter or use the parameter to avoid taking over the LZ77
-                    // sliding window unnecessarily by including [it] in the corresponding response": we use it,
+                    // RFC 7692 §7.1.1.2 [7692-7.1.1.2-response]: the server "may either ignore the parameter or use the
+                    // parameter to avoid taking over the LZ77 sliding window unnecessarily by including [it] in the
+                    // corresponding response": we use it,
                     // because then our decompressor can free its window after every message.
                     clientNoContextTakeover = true;
                     break;
 
-                // RFC 7692 §7.1.2.1: a value is required, and accepting means answering "with the same or smaller
-                // value". We answer with the same: 15 is DeflateStream's window; 9 to 14 go through the system zlib,
-                // and where there is none (not Linux) they are declined, never silently violated; 8 is answered as
-                // asked and our messages go uncompressed (DeflateParameters.ServerCompresses).
+                // RFC 7692 §7.1.2.1 [7692-7.1.2.1-same-or-smaller]: a value is required, and accepting means answering
+                // "with the same or smaller value". We answer with the same: 15 is DeflateStream's window; 9 to 14 go
+                // through the system zlib, and where there is none (not Linux) they are declined, never silently
+                // violated; 8 is answered as asked and our messages go uncompressed
+                // (DeflateParameters.ServerCompresses).
                 case "server_max_window_bits":
                     if (!TryParseWindowBits(parameter.Value, out int serverBits))
                         return Decline("server_max_window_bits needs a value from 8 to 15", out declined);
@@ -158,10 +167,11 @@ public static class ExtensionNegotiation
                     serverMaxWindowBits = serverBits;
                     break;
 
-                // RFC 7692 §7.1.2.2: with or without a value. A 15-bit decompressor decodes any smaller window, so every
-                // value is fine. With a value, we answer with it (the window the client will use at most); without
-                // one, we leave the parameter out of the answer, which means the client may use up to 15. (An offer
-                // without the parameter never gets it in the answer: the client would not understand it.)
+                // RFC 7692 §7.1.2.2 [7692-7.1.2.2-response]: with or without a value. A 15-bit decompressor decodes any
+                // smaller window, so every value is fine. With a value, we answer with it (the window the client will
+                // use at most); without one, we leave the parameter out of the answer, which means the client may use
+                // up to 15. (An offer without the parameter never gets it in the answer: the client would not
+                // understand it [7692-7.1.2.2-not-offered].)
                 case "client_max_window_bits":
                     if (parameter.Value is not null)
                     {
@@ -177,7 +187,7 @@ public static class ExtensionNegotiation
         }
 
         // Without context takeover on our side (--deflate-context-takeover off) both are added: §7.1.1.1 and §7.1.1.2
-        // let a server include either parameter even when the offer did not.
+        // let a server include either parameter even when the offer did not [7692-7.1.1.1-unasked].
         agreed = new DeflateParameters
         {
             ServerNoContextTakeover = serverNoContextTakeover || !policy.ContextTakeover,

@@ -23,7 +23,9 @@ public static class HttpRequestParser
 
     /// <summary>
     /// Parses a request head from the start of <paramref name="input"/>. On <see cref="HttpParseStatus.Complete"/>,
-    /// <paramref name="consumed"/> is the position just after the blank line that ends the head.
+    /// <paramref name="consumed"/> is the position just after the blank line that ends the head. RFC 6455 §4.2.1
+    /// [6455-4.2.1-malformed]: a head that breaks the grammar is <see cref="HttpParseStatus.Invalid"/>, answered with
+    /// 400.
     /// </summary>
     public static HttpParseStatus TryParse(in ReadOnlySequence<byte> input, int maxHeaderBytes, out HttpRequest? request,
         out SequencePosition consumed, out HttpError error)
@@ -40,7 +42,8 @@ public static class HttpRequestParser
 
         while (true)
         {
-            // The head so far, including the line being read, must stay within the limit (RFC 6585 §5: 431).
+            // The head so far, including the line being read, must stay within the limit (RFC 6585 §5: 431; RFC 6455
+            // §10.4 [6455-10.4-head-size]).
             if (!reader.TryReadTo(out ReadOnlySequence<byte> lineWithCr, (byte)'\n', advancePastDelimiter: true))
             {
                 // Bytes that can never start a request line (a TLS ClientHello, 16 03 01 ..., or binary noise) may hold
@@ -142,7 +145,8 @@ public static class HttpRequestParser
         if (v.Length != 8 || !v.StartsWith("HTTP/"u8) || !char.IsAsciiDigit((char)v[5]) || v[6] != '.' || !char.IsAsciiDigit((char)v[7]))
             return Reject(out error, 400, "Malformed HTTP version");
 
-        // Origin-form ("/path?query") or absolute-form ("http://host/path", RFC 9112 §3.2.2); nothing else reaches a resource here.
+        // Origin-form ("/path?query") or absolute-form ("http://host/path", RFC 9112 §3.2.2); nothing else reaches a
+        // resource here (RFC 6455 §4.1 [6455-4.1-request-uri]).
         foreach (byte b in t)
         {
             if (b <= 0x20 || b >= 0x7F)

@@ -23,7 +23,10 @@ public sealed class HttpResponse
         return this;
     }
 
-    /// <summary>A refusal with a short plain-text reason, e.g. 400 "Missing Sec-WebSocket-Key".</summary>
+    /// <summary>
+    /// A refusal with a short plain-text reason, e.g. 400 "Missing Sec-WebSocket-Key". RFC 6455 §10.7
+    /// [6455-10.7-http-status]: invalid data during the handshake gets an appropriate HTTP status code.
+    /// </summary>
     public static HttpResponse Error(int statusCode, string reason) =>
         new HttpResponse(statusCode) { Body = Encoding.UTF8.GetBytes(reason + "\n"), Reason = reason }
             .With("Content-Type", "text/plain; charset=utf-8");
@@ -31,13 +34,14 @@ public sealed class HttpResponse
     public static HttpResponse Content(int statusCode, string contentType, ReadOnlyMemory<byte> body) =>
         new HttpResponse(statusCode) { Body = body }.With("Content-Type", contentType);
 
-    /// <summary>RFC 6455 §4.2.2 step 5: the server's half of the opening handshake.</summary>
+    /// <summary>RFC 6455 §4.2.2 step 5 [6455-4.2.2-101]: the server's half of the opening handshake.</summary>
     public static HttpResponse SwitchingProtocols(string accept, string? subprotocol)
     {
         var response = new HttpResponse(101)
             .With("Upgrade", "websocket")
             .With("Connection", "Upgrade")
             .With("Sec-WebSocket-Accept", accept);
+        // RFC 6455 §4.2.2 /subprotocol/ [6455-4.2.2-subprotocol-none]: none agreed, no header ("MUST NOT send back").
         if (subprotocol is not null)
             response.With("Sec-WebSocket-Protocol", subprotocol);
         return response;

@@ -36,8 +36,14 @@ public sealed class OriginPolicy
         }
     }
 
+    /// <summary>
+    /// RFC 6455 §10.2 [6455-10.2-origin]: whether a browser page from <paramref name="origin"/> may open a socket to
+    /// <paramref name="host"/> (the request's Host).
+    /// </summary>
     public bool IsAllowed(string? origin, string? host)
     {
+        // RFC 6455 §4.2.1 item 7 [6455-4.2.1-no-origin]: no Origin "SHOULD NOT be interpreted as coming from a
+        // browser".
         if (origin is null || _any)
             return true;
         if (origin == "null")

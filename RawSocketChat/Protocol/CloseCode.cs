@@ -17,7 +17,8 @@ public static class CloseCode
     public const ushort InternalError = 1011;
 
     /// <summary>
-    /// RFC 6455 §7.4.1–§7.4.2: the codes an endpoint may put in a Close frame. 1000–1003 and 1007–1011 are
+    /// RFC 6455 §7.4.1–§7.4.2: the codes an endpoint may put in a Close frame (§5.5.1 [6455-5.5.1-code-valid]: a
+    /// close body starts with "a status code … defined in Section 7.4"). 1000–1003 and 1007–1011 are
     /// defined by the RFC; 3000–3999 are registered with IANA and 4000–4999 are for private use. Everything
     /// else (0–999, 1004–1006, 1012–2999 including 1015, and 5000+) is a protocol error when received.
     /// 1012–1014 are IANA additions that this server does not accept from peers, as Autobahn's strict mode expects.

@@ -20,10 +20,13 @@ public static class ClosePayload
     {
         code = CloseCode.NoStatusReceived;
         reason = "";
+        // RFC 6455 §5.5.1 [6455-5.5.1-body]: "The Close frame MAY contain a body"; without one, the code is 1005
+        // (§7.1.5).
         if (payload.IsEmpty)
             return ProtocolError.None;
 
-        // RFC 6455 §5.5.1: "If there is a body, the first two bytes of the body MUST be a 2-byte unsigned integer".
+        // RFC 6455 §5.5.1 [6455-5.5.1-code-length]: "If there is a body, the first two bytes of the body MUST be a
+        // 2-byte unsigned integer".
         if (payload.Length == 1)
             return ProtocolError.InvalidClosePayloadLength;
 
@@ -33,7 +36,8 @@ public static class ClosePayload
             return ProtocolError.InvalidCloseCode;
 
         ReadOnlySpan<byte> reasonBytes = payload[2..];
-        // RFC 6455 §5.5.1: the reason "is not guaranteed to be human readable" but it MUST be UTF-8 (§8.1 → 1007).
+        // RFC 6455 §5.5.1 [6455-5.5.1-reason]: the reason "is not guaranteed to be human readable" but it MUST be UTF-8
+        // (§8.1 → 1007).
         if (!Utf8.IsValid(reasonBytes))
             return ProtocolError.InvalidUtf8;
 
@@ -42,8 +46,8 @@ public static class ClosePayload
     }
 
     /// <summary>
-    /// Writes code + reason, truncating the reason on a code-point boundary to fit in a control frame.
-    /// Returns the bytes written (at most 125).
+    /// Writes code + reason, truncating the reason on a code-point boundary to fit in a control frame (RFC 6455 §5.5
+    /// [6455-5.5-control-length-sent]). Returns the bytes written (at most 125).
     /// </summary>
     public static int Write(Span<byte> destination, ushort code, ReadOnlySpan<char> reason)
     {

@@ -76,13 +76,14 @@ public readonly record struct FrameHeader(bool Fin, byte Rsv, Opcode Opcode, boo
         if (length7 == 126)
         {
             payloadLength = BinaryPrimitives.ReadUInt16BigEndian(input[2..]);
-            // RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode the length".
+            // RFC 6455 §5.2 [6455-5.2-length-minimal]: "the minimal number of bytes MUST be used to encode the length"
+            // (and below, for the 8-byte form).
             if (payloadLength <= 125) { error = ProtocolError.NonMinimalLength; return false; }
         }
         else if (length7 == 127)
         {
             ulong raw = BinaryPrimitives.ReadUInt64BigEndian(input[2..]);
-            // RFC 6455 §5.2: "the most significant bit MUST be 0" in the 64-bit length.
+            // RFC 6455 §5.2 [6455-5.2-length-msb]: "the most significant bit MUST be 0" in the 64-bit length.
             if ((raw & 0x8000_0000_0000_0000UL) != 0) { error = ProtocolError.LengthHighBitSet; return false; }
             payloadLength = (long)raw;
             if (payloadLength <= ushort.MaxValue) { error = ProtocolError.NonMinimalLength; return false; }
@@ -105,7 +106,11 @@ public readonly record struct FrameHeader(bool Fin, byte Rsv, Opcode Opcode, boo
         return true;
     }
 
-    /// <summary>Writes this header; <paramref name="destination"/> needs <see cref="EncodedLength"/> bytes.</summary>
+    /// <summary>
+    /// Writes this header; <paramref name="destination"/> needs <see cref="EncodedLength"/> bytes. RFC 6455 §5.2
+    /// [6455-5.2-length-minimal-sent]: always the shortest length encoding (and a payload of at most
+    /// <see cref="Array.MaxLength"/> bytes leaves the top bit of the 64-bit form clear).
+    /// </summary>
     public int WriteTo(Span<byte> destination)
     {
         destination[0] = (byte)((Fin ? 0x80 : 0) | (Rsv << 4) | (byte)Opcode);

@@ -25,7 +25,11 @@ public enum ProtocolError : byte
 
 public static class ProtocolErrorExtensions
 {
-    /// <summary>The single mapping from a violation to the close code sent before failing the connection (§7.1.7).</summary>
+    /// <summary>
+    /// The single mapping from a violation to the close code sent before failing the connection (§7.1.7). RFC 6455
+    /// §5.1 [6455-5.1-unmasked-1002]: an unmasked frame gets 1002, as every framing error; §7.4.1 [6455-7.4.1-codes]:
+    /// the other codes we send are 1000 (an answer), 1001 (idle, shutdown), 1008 (policy) and 1011 (a handler threw).
+    /// </summary>
     public static ushort ToCloseCode(this ProtocolError error) => error switch
     {
         ProtocolError.InvalidUtf8 => CloseCode.InvalidPayloadData,   // RFC 6455 §8.1
@@ -37,7 +41,10 @@ public static class ProtocolErrorExtensions
         _ => CloseCode.ProtocolError,
     };
 
-    /// <summary>A short reason for logs and the close frame: names the rule, never exception text.</summary>
+    /// <summary>
+    /// A short reason for logs and the close frame: names the rule, never exception text (RFC 6455 §7.4
+    /// [6455-7.4-reason]: an endpoint "MAY indicate a reason for closure").
+    /// </summary>
     public static string Describe(this ProtocolError error) => error switch
     {
         ProtocolError.UnmaskedClientFrame => "client frame not masked",

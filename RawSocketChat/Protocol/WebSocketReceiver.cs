@@ -99,7 +99,8 @@ public sealed class WebSocketReceiver : IDisposable
     /// Consumes bytes from the front of <paramref name="input"/> until one event is complete or the input runs out.
     /// On return <paramref name="input"/> holds the bytes not yet consumed (none, unless an event was returned).
     /// After <see cref="ReceiveStatus.Close"/> or <see cref="ReceiveStatus.Failed"/> nothing more is read: RFC 6455
-    /// §5.5.1 says no data follows a Close.
+    /// §5.5.1 says no data follows a Close. RFC 6455 §6.2 [6455-6.2-parse]: whatever arrived is parsed as frames, and
+    /// a cut anywhere (even inside a header) only means waiting for the rest.
     /// </summary>
     public ReceiveResult Receive(ref ReadOnlySequence<byte> input)
     {
@@ -218,35 +219,43 @@ public sealed class WebSocketReceiver : IDisposable
     }
 
     /// <summary>
-    /// All header rules that depend on the connection, in the order RFC 6455 §5.2 lists the fields.
+    /// All header rules that depend on the connection, in the order RFC 6455 §5.2 lists the fields. RFC 6455 §10.7
+    /// [6455-10.7-validate]: every field is checked before a byte of the payload is taken.
     /// </summary>
     private ProtocolError CheckHeader(in FrameHeader frame)
     {
-        // RFC 6455 §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated that defines meanings for non-zero values".
-        // RFC 7692 §6: permessage-deflate gives RSV1 that meaning ("Per-Message Compressed"); RSV2 and RSV3 stay reserved.
+        // RFC 6455 §5.2 [6455-5.2-rsv]: RSV1-3 "MUST be 0 unless an extension is negotiated that defines meanings for
+        // non-zero values". RFC 7692 §6: permessage-deflate gives RSV1 that meaning ("Per-Message Compressed"); RSV2
+        // and RSV3 stay reserved. RFC 6455 §5.8 [6455-5.8-negotiate]: only if the handshake negotiated it.
         byte allowedRsv = _inflater is null ? (byte)0 : FrameHeader.Rsv1;
         if ((frame.Rsv & ~allowedRsv) != 0)
             return ProtocolError.ReservedBitsSet;
         bool compressed = (frame.Rsv & FrameHeader.Rsv1) != 0;
 
-        // RFC 6455 §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_".
+        // RFC 6455 §5.2 [6455-5.2-opcode]: "If an unknown opcode is received, the receiving endpoint MUST _Fail the
+        // WebSocket Connection_".
         if (!frame.Opcode.IsDefined())
             return ProtocolError.ReservedOpcode;
 
-        // RFC 6455 §5.1: "The server MUST close the connection upon receiving a frame that is not masked".
+        // RFC 6455 §5.1 [6455-5.1-unmasked]: "The server MUST close the connection upon receiving a frame that is not
+        // masked".
         if (_options.RequireMaskedFrames && !frame.Masked)
             return ProtocolError.UnmaskedClientFrame;
 
+        // RFC 6455 §5.4 [6455-5.4-control-mid-message]: a control frame between fragments is checked on its own and
+        // leaves the message in progress as it was.
         if (frame.Opcode.IsControl())
         {
-            // RFC 7692 §6: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and non-first
-            // fragments of a data message. An endpoint receiving such a frame MUST _Fail the WebSocket Connection_."
+            // RFC 7692 §6 [7692-6-rsv1-control]: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control
+            // frames and non-first fragments of a data message. An endpoint receiving such a frame MUST _Fail the
+            // WebSocket Connection_."
             if (compressed)
                 return ProtocolError.CompressedControlFrame;
-            // RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less".
+            // RFC 6455 §5.5 [6455-5.5-control-length]: "All control frames MUST have a payload length of 125 bytes or
+            // less".
             if (frame.PayloadLength > 125)
                 return ProtocolError.ControlFrameTooLong;
-            // RFC 6455 §5.5: "and MUST NOT be fragmented".
+            // RFC 6455 §5.5 [6455-5.5-control-fragmented]: "and MUST NOT be fragmented".
             if (!frame.Fin)
                 return ProtocolError.FragmentedControlFrame;
             return ProtocolError.None;
@@ -254,25 +263,30 @@ public sealed class WebSocketReceiver : IDisposable
 
         if (frame.Opcode == Opcode.Continuation)
         {
-            // RFC 6455 §5.4: a continuation frame only continues a message that a Text/Binary frame began.
+            // RFC 6455 §5.4: a continuation frame only continues a message that a Text/Binary frame began; §6.2
+            // [6455-6.2-new-message]: after a final frame, the next data frame begins a new message.
             if (!IsMessageInProgress)
                 return ProtocolError.UnexpectedContinuation;
-            // RFC 7692 §6: RSV1 marks the first frame of a compressed message only (quoted above).
+            // RFC 7692 §6 [7692-6-rsv1-continuation]: RSV1 marks the first frame of a compressed message only (quoted
+            // above).
             if (compressed)
                 return ProtocolError.CompressedContinuation;
         }
         else
         {
-            // RFC 6455 §5.4: fragments of one message are not interleaved with another data message.
+            // RFC 6455 §5.4 [6455-5.4-no-interleave]: fragments of one message are not interleaved with another data
+            // message.
             if (IsMessageInProgress)
                 return ProtocolError.ExpectedContinuation;
+            // RFC 6455 §6.2 [6455-6.2-type]: the first frame's opcode is the type of the whole message.
             _messageOpcode = frame.Opcode;
             _messageLength = 0;
             _messageCompressed = compressed;
             _utf8.Reset();
         }
 
-        // The limit is decided from the declared length, before a byte of payload is buffered: a frame that
+        // RFC 6455 §10.4 [6455-10.4-frame-limit]: the limit is decided from the declared length, before a byte of
+        // payload is buffered: a frame that
         // claims 2^62 bytes allocates nothing. A compressed message is held to the limit by its inflated size, while
         // inflating (DrainInflater): its declared lengths count compressed bytes, which are never accumulated.
         if (!_messageCompressed && frame.PayloadLength > _options.MaxMessageBytes - _messageLength)
@@ -295,8 +309,9 @@ public sealed class WebSocketReceiver : IDisposable
         bool control = _frame.Opcode.IsControl();
         if (!control && _messageCompressed)
             return InflatePayload(source, ref consumed, out error);
-        // Buffer what arrived, not what the header declared: a 14-byte header claiming 1 MiB, then silence, must not
-        // make us hold 1 MiB (the fuzz target `frames` checks this amplification bound).
+        // RFC 6455 §10.4 [6455-10.4-protect]: buffer what arrived, not what the header declared: a 14-byte header
+        // claiming 1 MiB, then silence, must not make us hold 1 MiB (the fuzz target `frames` checks this
+        // amplification bound). Fragments are appended in the order they arrive [6455-5.4-order].
         if (!control)
         {
             long arrived = Math.Min(_frameRemaining, input.Length - consumed + following);
@@ -306,6 +321,8 @@ public sealed class WebSocketReceiver : IDisposable
             ? _controlBuffer.AsSpan(_controlLength, take)
             : _messageBuffer.AsSpan(_messageLength, take);
 
+        // RFC 6455 §6.2 [6455-6.2-unmask]: "A server MUST remove masking", here while copying out of the network
+        // buffer.
         _maskOffset = _frame.Masked
             ? Masking.Apply(source, destination, _frame.MaskKey, _maskOffset)
             : CopyUnmasked(source, destination);
@@ -318,7 +335,8 @@ public sealed class WebSocketReceiver : IDisposable
             return true;
         }
 
-        // RFC 6455 §8.1: text must be UTF-8; validating each chunk as it lands lets us fail at the first bad byte.
+        // RFC 6455 §8.1 [6455-8.1-utf8]: text must be UTF-8; validating each chunk as it lands lets us fail at the
+        // first bad byte.
         if (_messageOpcode == Opcode.Text && !_utf8.Feed(destination))
         {
             error = ProtocolError.InvalidUtf8;
@@ -370,7 +388,8 @@ public sealed class WebSocketReceiver : IDisposable
     /// <summary>
     /// Inflates everything fed so far into the message buffer, which grows with the inflated bytes (fourfold, from
     /// 4 KiB) but never past the message limit. At the limit, one more byte is asked for: if it exists the message is
-    /// too big (1009), decided after inflating at most the limit plus one byte, however large the bomb.
+    /// too big (1009), decided after inflating at most the limit plus one byte, however large the bomb (RFC 6455 §10.4
+    /// [6455-10.4-inflate-limit]).
     /// </summary>
     private ProtocolError DrainInflater()
     {
@@ -391,7 +410,8 @@ public sealed class WebSocketReceiver : IDisposable
             Span<byte> destination = _messageBuffer.AsSpan(_messageLength, Math.Min(_messageBuffer!.Length - _messageLength, room));
             OperationStatus status = _inflater!.Inflate(destination, out int written);
 
-            // RFC 6455 §8.1 applies to the message, which is the inflated bytes: check them as they appear.
+            // RFC 6455 §8.1 applies to the message, which is the inflated bytes: check them as they appear (RFC 7692 §6
+            // [7692-6-inflated-text]).
             if (_messageOpcode == Opcode.Text && !_utf8.Feed(destination[..written]))
                 return ProtocolError.InvalidUtf8;
             _messageLength += written;
@@ -424,6 +444,7 @@ public sealed class WebSocketReceiver : IDisposable
             }
         }
 
+        // RFC 6455 §5.4 [6455-5.4-receive-fragmented]: a frame without FIN leaves the message to the next fragments.
         if (!_frame.Fin)
             return null;
 
@@ -437,7 +458,7 @@ public sealed class WebSocketReceiver : IDisposable
             _inflater.EndMessage();
         }
 
-        // RFC 6455 §8.1: a text message may not end inside a code point.
+        // RFC 6455 §8.1 [6455-8.1-utf8-end]: a text message may not end inside a code point.
         if (_messageOpcode == Opcode.Text && !_utf8.IsComplete)
             return Fail(ProtocolError.InvalidUtf8);
 
@@ -500,6 +521,9 @@ public sealed class WebSocketReceiver : IDisposable
         _messageBuffer = null;
     }
 
+    /// <summary>
+    /// RFC 6455 §7.1.7 [6455-7.1.7-stop-processing]: after a failure, nothing more from the peer is processed.
+    /// </summary>
     private ReceiveResult Fail(ProtocolError error)
     {
         _state = State.Closed;

@@ -142,7 +142,8 @@ public sealed class Server : IAsyncDisposable
         var network = new NetworkStream(socket, ownsSocket: true);
         Stream stream = network;
         PipeReader? input = null;
-        // The handshake deadline (slowloris) runs from the accept: it covers the TLS handshake and the request head.
+        // The handshake deadline (slowloris) runs from the accept: it covers the TLS handshake and the request head
+        // (RFC 6455 §10.4 [6455-10.4-handshake-timeout]).
         var handshakeDeadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         handshakeDeadline.CancelAfter(_options.HandshakeTimeout);
         try
@@ -182,7 +183,8 @@ public sealed class Server : IAsyncDisposable
     /// The server side of the TLS handshake, within the handshake deadline. A client speaking plain HTTP to this port
     /// is recognised by its first byte (a letter, where TLS starts with 0x16, the handshake record type, RFC 8446 §5.1),
     /// answered with a plain-text 400 and closed; any other failure drops the connection. Both are logged at info, as
-    /// rejections: a scanner or a misconfigured client is not a server error.
+    /// rejections: a scanner or a misconfigured client is not a server error. RFC 6455 §4.2.2 item 1 [6455-4.2.2-tls]:
+    /// a failed handshake closes the connection; after a successful one, everything goes through the tunnel.
     /// </summary>
     private async Task<SslStream?> AuthenticateTlsAsync(Socket socket, NetworkStream network, IPEndPoint remote, CancellationToken deadline)
     {
@@ -266,7 +268,9 @@ public sealed class Server : IAsyncDisposable
     private async Task ServeAsync(long id, Socket socket, Stream stream, PipeReader input, IPEndPoint remote, CancellationTokenSource handshakeDeadline)
     {
         // 1. Read the request head, within the size limit and the handshake deadline (slowloris), which started at
-        //    the accept and so also counts the TLS handshake.
+        //    the accept and so also counts the TLS handshake. RFC 6455 §7.2.2 [6455-7.2.2-abort-handshake]: a refused
+        //    or unfinished handshake ends with the TCP connection; §10.7 [6455-10.7-drop]: one that never completes is
+        //    dropped without an answer.
         HttpRequest? request;
         using (CancellationTokenSource deadline = handshakeDeadline)
         {
@@ -283,7 +287,8 @@ public sealed class Server : IAsyncDisposable
 
         IPAddress client = _proxies.ResolveClient(remote.Address, request.Get("X-Forwarded-For"));
 
-        // 2. Route. A plain page is answered and the connection closed.
+        // 2. Route. A plain page is answered and the connection closed, even when the request asked for an upgrade
+        //    [6455-4.2.2-resource-page]: the path alone decides (a deviation, docs/rfc6455-requirements.md).
         IWebSocketHandler? handler = _router.FindWebSocket(request.Path);
         if (handler is null)
         {
@@ -304,7 +309,8 @@ public sealed class Server : IAsyncDisposable
             return;
         }
 
-        // 4. Connection caps, decided before the upgrade so a refused client costs us one response.
+        // 4. Connection caps, decided before the upgrade so a refused client costs us one response (RFC 6455 §10.4
+        //    [6455-10.4-connections]).
         if (_stopping.IsCancellationRequested || !_limiter.TryAcquire(client))
         {
             var busy = HttpResponse.Error(503, _stopping.IsCancellationRequested ? "Server shutting down" : "Too many connections")
@@ -347,6 +353,7 @@ public sealed class Server : IAsyncDisposable
             _open.TryRemove(id, out _);
             if (connection.UnhandledException is { } bug)
                 _log.Error($"unexpected error in handler id={id} peer={remote} path={path}", bug);
+            // RFC 6455 §7.1.7 [6455-7.1.7-log]: the server "SHOULD log the problem"; the reason names the rule.
             _log.Info($"close id={id} peer={remote} path={path} duration={clock.Elapsed.TotalSeconds:0.000}s code={close.Code} reason=\"{close.Reason}\" by={close.InitiatedBy.ToString().ToLowerInvariant()}");
         }
         finally
@@ -392,6 +399,7 @@ public sealed class Server : IAsyncDisposable
     private ValueTask<HttpResponse> AnswerPlainAsync(HttpRequest request, IPAddress client)
     {
         var page = _router.FindPage(request.Path);
+        // RFC 6455 §4.2.2 /resource name/ [6455-4.2.2-resource]: no such service, 404.
         if (page is null)
             return ValueTask.FromResult(HttpResponse.Error(404, "Not found"));
         if (request.Method is not ("GET" or "HEAD"))
@@ -419,6 +427,7 @@ public sealed class Server : IAsyncDisposable
     /// timeout (not at all once shutdown has begun). Closing a socket that has unread input makes the kernel send RST
     /// instead of FIN, and a peer that gets RST may throw away our last bytes unread: a client in the middle of sending
     /// an oversized message would see 1006 instead of our Close 1009, and an HTTP client its error response vanish.
+    /// RFC 6455 §7.1.1 [6455-7.1.1-clean-close]: a clean close, "discarding any trailing bytes".
     /// </summary>
     private async Task LingeringCloseAsync(Socket socket)
     {

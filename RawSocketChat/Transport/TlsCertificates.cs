@@ -67,8 +67,9 @@ public sealed class TlsCertificates
         e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException;
 
     /// <summary>
-    /// The options for one server handshake. TLS 1.2 and 1.3 only: SSL 3.0, TLS 1.0 and 1.1 are deprecated
-    /// (RFC 8996). ALPN names HTTP/1.1, the only protocol this port speaks, so a browser never tries HTTP/2 here.
+    /// The options for one server handshake (RFC 6455 §10.6 [6455-10.6-tls]: "MUST support TLS"). TLS 1.2 and 1.3 only:
+    /// SSL 3.0, TLS 1.0 and 1.1 are deprecated (RFC 8996). ALPN names HTTP/1.1, the only protocol this port speaks, so
+    /// a browser never tries HTTP/2 here.
     /// </summary>
     public SslServerAuthenticationOptions ServerOptions() => new()
     {

@@ -84,7 +84,8 @@ public sealed class WebSocketConnection
         if (deflate is not null)
         {
             DeflateOptions policy = settings.Deflate ?? new DeflateOptions();
-            // Our messages in the window the client allowed; none compressed when it allowed only 8 bits.
+            // RFC 7692 §7.2.1 [7692-7.2.1-window]: our messages in the window the client allowed; none compressed when
+            // it allowed only 8 bits.
             if (deflate.ServerCompresses)
                 _deflater = new MessageDeflater(deflate.ServerNoContextTakeover, policy.Level, deflate.ServerWindowBits);
             // An empty message is never worth compressing, whatever the threshold.
@@ -142,7 +143,8 @@ public sealed class WebSocketConnection
     {
         lock (_sendLock)
         {
-            // RFC 6455 §5.5.1: after sending a Close frame, the endpoint MUST NOT send any more data frames.
+            // RFC 6455 §5.5.1 [6455-5.5.1-no-data-after-close]: after sending a Close frame, the endpoint MUST NOT send
+            // any more data frames. §6.1 [6455-6.1-open]: the state is checked under the lock that guards its change.
             if (_closeState != CloseState.Open)
                 return false;
             if (!HasRoomLocked(payload.Length, out bool oversized))
@@ -186,7 +188,10 @@ public sealed class WebSocketConnection
         }
     }
 
-    /// <summary>Queues our Close after whatever is queued, and starts the CloseTimeout clock (OnHeartbeat).</summary>
+    /// <summary>
+    /// Queues our Close after whatever is queued, and starts the CloseTimeout clock (OnHeartbeat). RFC 6455 §7.1.2
+    /// [6455-7.1.2-start]: the Close carries the code and the reason.
+    /// </summary>
     private void StartClosingLocked(ushort code, string reason)
     {
         _closeInfo ??= new CloseInfo(code, reason, CloseInitiator.Server);
@@ -215,7 +220,8 @@ public sealed class WebSocketConnection
     }
 
     /// <summary>
-    /// RFC 7692 §6.1: the message is compressed whole and sent as one frame with RSV1 ("Per-Message Compressed") set.
+    /// RFC 7692 §6.1: the message is compressed whole and sent as one frame with RSV1 ("Per-Message Compressed") set,
+    /// so no continuation or control frame ever carries it (§6 [7692-6-rsv1-sent]).
     /// The compressed length must be known before the header is written, so it goes through pooled scratch memory.
     /// </summary>
     private void WriteCompressedLocked(Opcode opcode, ReadOnlySpan<byte> payload)
@@ -300,7 +306,7 @@ public sealed class WebSocketConnection
     /// one message: a message we accepted (under <c>--max-message-bytes</c>) must reach a peer that reads it. So one
     /// message larger than the limit at a time is taken (<paramref name="oversized"/>) and left out of the count
     /// until it is written. When the backlog would pass the limit, the peer is not keeping up: the connection is
-    /// closed with 1008, and nothing more is queued.
+    /// closed with 1008, and nothing more is queued (RFC 6455 §10.4 [6455-10.4-send-backlog]).
     /// </summary>
     private bool HasRoomLocked(int length, out bool oversized)
     {
@@ -416,12 +422,13 @@ public sealed class WebSocketConnection
                 return true;
 
             case ReceiveStatus.Ping:
-                // RFC 6455 §5.5.2: answer a Ping with a Pong carrying "exactly the same Application data".
+                // RFC 6455 §5.5.2 [6455-5.5.2-pong] [6455-5.5.2-pong-soon]: answer a Ping with a Pong, at once;
+                // §5.5.3 [6455-5.5.3-pong-data]: carrying "identical Application data".
                 SendControl(Opcode.Pong, result.Payload.Span);
                 return true;
 
             case ReceiveStatus.Pong:
-                // RFC 6455 §5.5.3: an unsolicited Pong is allowed and needs no response.
+                // RFC 6455 §5.5.3 [6455-5.5.3-unsolicited]: an unsolicited Pong is allowed and needs no response.
                 return true;
 
             case ReceiveStatus.Close:
@@ -429,7 +436,8 @@ public sealed class WebSocketConnection
                 return false;
 
             default:
-                // RFC 6455 §7.1.7: _Fail the WebSocket Connection_: send a Close with the code, then close TCP.
+                // RFC 6455 §7.1.7 [6455-7.1.7-close]: _Fail the WebSocket Connection_: send a Close with the code,
+                // then close TCP.
                 FailConnection(result.CloseCode, result.CloseReason ?? "");
                 return false;
         }
@@ -460,8 +468,10 @@ public sealed class WebSocketConnection
         {
             if (_closeState == CloseState.Open)
             {
-                // RFC 6455 §5.5.1: answer with a Close, "typically echoing the status code it received". A Close
-                // without a code (1005 locally) is answered without one.
+                // RFC 6455 §5.5.1 [6455-5.5.1-answer-close] [6455-5.5.1-answer-soon]: answer with a Close, "typically
+                // echoing the status code it received", behind what is already queued [6455-5.5.1-delay-close]. A Close
+                // without a code (1005 locally) is answered without one: §7.4.1 [6455-7.4.1-reserved-codes], 1005 never
+                // goes on the wire.
                 if (code == CloseCode.NoStatusReceived)
                     FrameWriter.WriteFrame(_output, Opcode.Close, []);
                 else
@@ -469,11 +479,15 @@ public sealed class WebSocketConnection
                 FlushLocked();
                 _closeInfo ??= new CloseInfo(code, reason, CloseInitiator.Client);
             }
-            // RFC 6455 §7.1.1: the server closes the TCP connection first, once both Close frames are exchanged.
+            // RFC 6455 §5.5.1 [6455-5.5.1-close-tcp], §7.1.1 [6455-7.1.1-server-first]: the server closes the TCP
+            // connection first, once both Close frames are exchanged.
             CompleteOutputLocked();
         }
     }
 
+    /// <summary>
+    /// RFC 6455 §7.1.7 [6455-7.1.7-close-frame]: a Close with the code goes out before TCP is closed.
+    /// </summary>
     private void FailConnection(ushort code, string reason)
     {
         lock (_sendLock)
@@ -492,6 +506,9 @@ public sealed class WebSocketConnection
     {
         lock (_sendLock)
         {
+            // After our Close, a Ping is read but not answered [6455-5.5.2-pong-after-close]: RFC 6455 §5.5.2 asks for
+            // a Pong until the peer's Close arrives; we queue nothing behind ours (a deviation,
+            // docs/rfc6455-requirements.md).
             if (_closeState != CloseState.Open)
                 return;
             if (!HasRoomLocked(payload.Length, out _)) // a control frame is at most 125 bytes, never oversized
@@ -502,7 +519,8 @@ public sealed class WebSocketConnection
 
     /// <summary>
     /// Writes queued frames to the socket, one write per batch: whatever accumulated while the previous write was in
-    /// progress. Waits without holding any buffer when nothing is queued; ends once the output is completed and drained.
+    /// progress (RFC 6455 §6.1 step 7 [6455-6.1-transmit]). Waits without holding any buffer when nothing is queued;
+    /// ends once the output is completed and drained.
     /// </summary>
     private async Task SendLoopAsync()
     {
@@ -571,7 +589,8 @@ public sealed class WebSocketConnection
         // The peer reads nothing: its kernel buffers are full and a write has not moved for SendTimeout. A Close
         // could not get through either, so the connection is dropped. Checked in every state: after the closing
         // handshake the send loop still drains what was queued, and a peer that sent its Close and stopped reading
-        // would otherwise hold that write, and the connection, forever.
+        // would otherwise hold that write, and the connection, forever. RFC 6455 §7.1.7 [6455-7.1.7-omit-close]: no
+        // Close is sent when the other side cannot receive it.
         if (Volatile.Read(ref _writingBytes) > 0
             && now - Volatile.Read(ref _lastSendProgressTicks) >= (long)_settings.SendTimeout.TotalMilliseconds)
         {
@@ -583,20 +602,23 @@ public sealed class WebSocketConnection
             return;
         if (state == CloseState.CloseSent)
         {
-            // RFC 6455 §7.1.1: do not wait forever for the peer's half of the closing handshake.
+            // RFC 6455 §7.1.1 [6455-7.1.1-any-means]: do not wait forever for the peer's half of the closing handshake.
             if (now - Volatile.Read(ref _closeSentTicks) >= (long)_settings.CloseTimeout.TotalMilliseconds)
                 Abort(_closeInfo?.Code ?? CloseCode.GoingAway, "close timeout");
             return;
         }
 
         long quiet = now - Volatile.Read(ref _lastReceivedTicks);
+        // RFC 6455 §7.3 [6455-7.3-close-any-time]: "Servers MAY close the WebSocket connection whenever desired": here,
+        // a peer silent for IdleTimeout.
         if (quiet >= (long)_settings.IdleTimeout.TotalMilliseconds)
         {
             Close(CloseCode.GoingAway, "idle timeout");
             return;
         }
-        // RFC 6455 §5.5.2: a Ping "may serve either as a keepalive or as a means to verify that the remote endpoint
-        // is still responsive". The payload is our clock, so a debugger can read the round trip from the Pong.
+        // RFC 6455 §5.5.2 [6455-5.5.2-ping]: a Ping "may serve either as a keepalive or as a means to verify that the
+        // remote endpoint is still responsive". The payload is our clock, so a debugger can read the round trip from
+        // the Pong.
         if (quiet >= (long)_settings.PingInterval.TotalMilliseconds && now - _lastPingTicks >= (long)_settings.PingInterval.TotalMilliseconds)
         {
             _lastPingTicks = now;

@@ -76,12 +76,14 @@ public sealed class MessageDeflater : IDisposable
             _deflate ??= new DeflateStream(_sink, _level, leaveOpen: true);
             _deflate.Write(message);
             // Z_SYNC_FLUSH: emit everything written so far and byte-align with an empty stored block, without ending
-            // the DEFLATE stream, so that the next message may continue it (context takeover).
+            // the DEFLATE stream, so that the next message may continue it (context takeover: RFC 7692 §7.2.1
+            // [7692-7.2.1-takeover], "the server MAY take over the LZ77 sliding window").
             _deflate.Flush();
         }
         _sink.Finish();
 
-        // RFC 7692 §7.1.1.1: with server_no_context_takeover, the next message must not refer to this one.
+        // RFC 7692 §7.1.1.1, §7.2.1 [7692-7.2.1-server-no-context]: with server_no_context_takeover, the next message
+        // must not refer to this one.
         if (_noContextTakeover)
             ReleaseState();
     }
@@ -130,6 +132,8 @@ public sealed class MessageDeflater : IDisposable
                 target.Write<byte>([0x00]);
                 return;
             }
+            // RFC 7692 §7.2.1 [7692-7.2.1-tail]: the sync flush ended with an empty stored block; its last four bytes,
+            // 00 00 ff ff, are the ones held back, and are dropped.
             if (_heldCount != 4 || !_held.AsSpan().SequenceEqual(PerMessageDeflate.Tail))
                 throw new InvalidOperationException("zlib's sync flush did not end with 00 00 ff ff");
         }

@@ -63,9 +63,10 @@ public sealed class MessageInflater : IDisposable
     }
 
     /// <summary>
-    /// RFC 7692 §7.2.2 step 1: appends the <c>00 00 ff ff</c> the sender removed; then inflate until Done. A compressed
-    /// message without a single payload byte is taken as empty and gets no tail: alone, those four bytes are not a
-    /// DEFLATE block (its header byte is missing) and would leave the window mid-block for the next message.
+    /// RFC 7692 §7.2.2 step 1 [7692-7.2.2-tail]: appends the <c>00 00 ff ff</c> the sender removed; then inflate until
+    /// Done. A compressed message without a single payload byte is taken as empty and gets no tail: alone, those four
+    /// bytes are not a DEFLATE block (its header byte is missing) and would leave the window mid-block for the next
+    /// message.
     /// </summary>
     public void FeedEndOfMessage()
     {
@@ -93,6 +94,8 @@ public sealed class MessageInflater : IDisposable
             return OperationStatus.Done;
         }
 
+        // RFC 7692 §7.2.2 [7692-7.2.2-window]: DeflateStream inflates with a 32 KiB window, whatever
+        // client_max_window_bits said, so it decodes any window a client may use.
         _inflate ??= new DeflateStream(_source, CompressionMode.Decompress, leaveOpen: true);
         while (written < destination.Length)
         {
@@ -124,9 +127,10 @@ public sealed class MessageInflater : IDisposable
     }
 
     /// <summary>
-    /// Called once the tail is inflated. RFC 7692 §7.2.2: with <c>client_no_context_takeover</c> "the server MAY
-    /// decompress each new message with an empty LZ77 sliding window", so the zlib state is freed; so it is after a
-    /// final block, which ended the peer's stream.
+    /// Called once the tail is inflated. RFC 7692 §7.2.2 [7692-7.2.2-client-no-context]: with
+    /// <c>client_no_context_takeover</c> "the server MAY decompress each new message with an empty LZ77 sliding
+    /// window", so the zlib state is freed; so it is after a final block, which ended the peer's stream. Otherwise the
+    /// window is kept for the next message, as it MUST be [7692-7.2.2-takeover].
     /// </summary>
     public void EndMessage()
     {
