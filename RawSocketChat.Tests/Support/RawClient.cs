@@ -225,7 +225,6 @@ public sealed class RawClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Asserts that the server closes TCP (read returns 0, RFC 6455 §7.1.1) with no further bytes before it.</summary>
     /// <summary>
     /// The end of a connection the server failed or closed: the next frame is a Close with <paramref name="code"/>
     /// (RFC 6455 §7.1.7), and then the server closes TCP (§7.1.1).
