@@ -506,14 +506,19 @@ public sealed class WebSocketConnection
     {
         lock (_sendLock)
         {
-            // After our Close, a Ping is read but not answered [6455-5.5.2-pong-after-close]: RFC 6455 §5.5.2 asks for
-            // a Pong until the peer's Close arrives; we queue nothing behind ours (a deviation,
-            // docs/rfc6455-requirements.md).
-            if (_closeState != CloseState.Open)
+            if (_closeState == CloseState.Open)
+            {
+                if (HasRoomLocked(payload.Length, out _)) // a control frame is at most 125 bytes, never oversized
+                    WriteFrameLocked(opcode, payload);
                 return;
-            if (!HasRoomLocked(payload.Length, out _)) // a control frame is at most 125 bytes, never oversized
-                return;
-            WriteFrameLocked(opcode, payload);
+            }
+            // RFC 6455 §5.5.2 [6455-5.5.2-pong-after-close]: a Ping is answered "unless it already received a Close
+            // frame" — so after sending ours, too, until the peer's arrives. A control frame may follow our Close
+            // (§5.5.1 forbids only data frames). No second Close can be started now, so a backlog over the limit just
+            // drops the Pong: the peer is not reading, and the close timeout ends it.
+            if (_closeState == CloseState.CloseSent && opcode == Opcode.Pong
+                && UnsentBytesLocked + FrameHeader.MaxLength + payload.Length <= _settings.MaxSendBufferBytes)
+                WriteFrameLocked(opcode, payload);
         }
     }
 
