@@ -27,7 +27,7 @@ public sealed partial class ChatService
 
     private async Task MuteAsync(ChatSession session, ChatUser user, ChatCommand command)
     {
-        if (!CheckModerator(session, user, command) || await FindTargetAsync(session, user, command) is not { } target
+        if (await FindTargetAsync(session, user, command) is not { } target
             || !CheckSeconds(session, command, DefaultMuteSeconds, out int? seconds) || !CheckReason(session, command, out string? reason))
             return;
         DateTime now = Millis(DateTime.UtcNow), until = now.AddSeconds(seconds!.Value);
@@ -41,7 +41,7 @@ public sealed partial class ChatService
 
     private async Task UnmuteAsync(ChatSession session, ChatUser user, ChatCommand command)
     {
-        if (!CheckModerator(session, user, command) || await FindTargetAsync(session, user, command) is not { } target)
+        if (await FindTargetAsync(session, user, command) is not { } target)
             return;
         if (!await TimedWriteAsync(() => _store.RemoveMuteAsync(target.Name, DateTime.UtcNow)))
         {
@@ -71,7 +71,7 @@ public sealed partial class ChatService
 
     private async Task KickAsync(ChatSession session, ChatUser user, ChatCommand command)
     {
-        if (!CheckModerator(session, user, command) || !Require(session, command, command.Room, "room")
+        if (!Require(session, command, command.Room, "room")
             || FindRoom(session, command) is not { } room || await FindTargetAsync(session, user, command) is not { } target
             || !CheckReason(session, command, out string? reason))
             return;
@@ -101,7 +101,7 @@ public sealed partial class ChatService
 
     private async Task BanAsync(ChatSession session, ChatUser user, ChatCommand command)
     {
-        if (!CheckModerator(session, user, command) || await FindTargetAsync(session, user, command) is not { } target
+        if (await FindTargetAsync(session, user, command) is not { } target
             || !CheckSeconds(session, command, null, out int? seconds) || !CheckReason(session, command, out string? reason))
             return;
         DateTime now = Millis(DateTime.UtcNow);
@@ -126,7 +126,7 @@ public sealed partial class ChatService
 
     private async Task UnbanAsync(ChatSession session, ChatUser user, ChatCommand command)
     {
-        if (!CheckModerator(session, user, command) || await FindTargetAsync(session, user, command) is not { } target)
+        if (await FindTargetAsync(session, user, command) is not { } target)
             return;
         bool lifted = await TimedWriteAsync(() => _store.RemoveBanAsync(target.Name, DateTime.UtcNow));
         _sanctions.RemoveBan(target.Name);
@@ -162,13 +162,10 @@ public sealed partial class ChatService
     // ---- What is in force ----
 
     /// <summary>The bans and mutes in force, for the moderators' list (with Unban and Unmute beside each).</summary>
-    private Task ListSanctions(ChatSession session, ChatUser user, ChatCommand command)
+    private Task ListSanctions(ChatSession session, ChatCommand command)
     {
-        if (CheckModerator(session, user, command))
-        {
-            (List<BanRecord> bans, List<MuteRecord> mutes) = _sanctions.InForce(DateTime.UtcNow);
-            session.Send(ServerMessages.SanctionsInForce(bans, mutes, MaxSanctionsListed, command.Ref));
-        }
+        (List<BanRecord> bans, List<MuteRecord> mutes) = _sanctions.InForce(DateTime.UtcNow);
+        session.Send(ServerMessages.SanctionsInForce(bans, mutes, MaxSanctionsListed, command.Ref));
         return Task.CompletedTask;
     }
 
@@ -176,7 +173,7 @@ public sealed partial class ChatService
 
     private async Task SetRoleAsync(ChatSession session, ChatUser user, ChatCommand command, Role role)
     {
-        if (!CheckAdmin(session, user, command) || !Require(session, command, command.User, "user") || !CheckName(session, command, command.User!))
+        if (!Require(session, command, command.User, "user") || !CheckName(session, command, command.User!))
             return;
         UserRecord? record = await _store.FindUserAsync(command.User!);
         if (record is null)
@@ -215,10 +212,8 @@ public sealed partial class ChatService
 
     // ---- Audit log ----
 
-    private async Task AuditAsync(ChatSession session, ChatUser user, ChatCommand command)
+    private async Task AuditAsync(ChatSession session, ChatCommand command)
     {
-        if (!CheckAdmin(session, user, command))
-            return;
         if (command.Before is not null && !MessageIdGenerator.IsValid(command.Before))
         {
             session.SendError(ChatErrorCode.BadRequest, "'before' must be an entry id", command.Ref);
@@ -249,22 +244,6 @@ public sealed partial class ChatService
     }
 
     // ---- Checks and helpers ----
-
-    private static bool CheckModerator(ChatSession session, ChatUser user, ChatCommand command)
-    {
-        if (user.CanModerate)
-            return true;
-        session.SendError(ChatErrorCode.Forbidden, "only moderators and admins may do this", command.Ref);
-        return false;
-    }
-
-    private static bool CheckAdmin(ChatSession session, ChatUser user, ChatCommand command)
-    {
-        if (user.IsAdmin)
-            return true;
-        session.SendError(ChatErrorCode.Forbidden, "only admins may do this", command.Ref);
-        return false;
-    }
 
     /// <summary>
     /// The user named by <c>user</c>, when the moderator may act on them: not themselves, and of a lower rank. The

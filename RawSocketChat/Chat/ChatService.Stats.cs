@@ -8,10 +8,8 @@ namespace RawSocketChat.Chat;
 /// </summary>
 public sealed partial class ChatService
 {
-    private async Task StatsAsync(ChatSession session, ChatUser user, ChatCommand command)
+    private async Task StatsAsync(ChatSession session, ChatCommand command)
     {
-        if (!CheckAdmin(session, user, command))
-            return;
         ChatStats stats = await GetStatsAsync();
         session.Send(ServerMessages.Stats(stats, command.Ref));
     }

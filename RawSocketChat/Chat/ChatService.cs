@@ -186,8 +186,8 @@ public sealed partial class ChatService : IAsyncDisposable
                 session.Connection.Close(CloseCode.PolicyViolation, "message flood");
                 return;
             }
-            if (command?.Type == "typing")
-                return; // typing is best-effort: a refused one is just dropped
+            if (IsBestEffort(command))
+                return; // typing: a refused one is just dropped
             session.SendError(ChatErrorCode.RateLimited, "too many messages; slow down", command?.Ref ?? error.Ref, rate.RetryAfterMs);
             return;
         }
@@ -208,53 +208,6 @@ public sealed partial class ChatService : IAsyncDisposable
             session.SendError(e is StoreUnavailableException ? ChatErrorCode.StoreUnavailable : ChatErrorCode.InternalError,
                 "the server could not complete this request", command.Ref);
         }
-    }
-
-    private Task DispatchAsync(ChatSession session, ChatCommand command)
-    {
-        switch (command.Type)
-        {
-            case "login": return command.Password is null ? GuestLoginAsync(session, command) : PasswordLoginAsync(session, command);
-            case "register": return RegisterAsync(session, command);
-            case "resume": return ResumeAsync(session, command);
-            case "rooms": return ListRooms(session, command);
-        }
-
-        if (session.User is not { } user)
-        {
-            if (command.Type is "logout" or "join" or "leave" or "send" or "history" or "typing" or "create"
-                or "edit" or "delete" or "dm" or "mute" or "unmute" or "kick" or "ban" or "unban" or "grant" or "revoke"
-                or "audit" or "stats" or "sanctions")
-                session.SendError(ChatErrorCode.NotLoggedIn, "log in first", command.Ref);
-            else
-                session.SendError(ChatErrorCode.UnknownType, $"unknown type '{command.Type}'", command.Ref);
-            return Task.CompletedTask;
-        }
-
-        return command.Type switch
-        {
-            "logout" => LogoutAsync(session, command),
-            "join" => JoinAsync(session, user, command),
-            "leave" => LeaveAsync(session, user, command),
-            "send" => SendAsync(session, user, command),
-            "history" => HistoryAsync(session, command),
-            "typing" => Typing(session, user, command),
-            "create" => CreateAsync(session, user, command),
-            "edit" => EditAsync(session, user, command),
-            "delete" => DeleteAsync(session, user, command),
-            "dm" => DirectMessageAsync(session, user, command),
-            "mute" => MuteAsync(session, user, command),
-            "unmute" => UnmuteAsync(session, user, command),
-            "kick" => KickAsync(session, user, command),
-            "ban" => BanAsync(session, user, command),
-            "unban" => UnbanAsync(session, user, command),
-            "grant" => SetRoleAsync(session, user, command, Role.Moderator),
-            "revoke" => SetRoleAsync(session, user, command, Role.Member),
-            "audit" => AuditAsync(session, user, command),
-            "sanctions" => ListSanctions(session, user, command),
-            "stats" => StatsAsync(session, user, command),
-            _ => Unknown(session, command),
-        };
     }
 
     // ---- Who is logged in where ----
@@ -287,12 +240,6 @@ public sealed partial class ChatService : IAsyncDisposable
     {
         lock (_connectionsByUser)
             return _connectionsByUser.TryGetValue(userKey, out List<ChatSession>? connections) ? [.. connections] : [];
-    }
-
-    private static Task Unknown(ChatSession session, ChatCommand command)
-    {
-        session.SendError(ChatErrorCode.UnknownType, $"unknown type '{command.Type}'", command.Ref);
-        return Task.CompletedTask;
     }
 
     // ---- Rooms ----
