@@ -21,7 +21,3 @@ public interface IWebSocketHandler
     ValueTask OnClosedAsync(WebSocketConnection connection, CloseInfo close);
 }
 
-/// <summary>How a connection ended, for handlers and the log line.</summary>
-public readonly record struct CloseInfo(ushort Code, string Reason, CloseInitiator InitiatedBy);
-
-public enum CloseInitiator : byte { Client, Server, Network }

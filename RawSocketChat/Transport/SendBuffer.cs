@@ -1,5 +1,7 @@
 using System.Buffers;
 
+using RawSocketChat.Protocol;
+
 namespace RawSocketChat.Transport;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
@@ -10,11 +9,11 @@ using RawSocketChat.Protocol.Deflate;
 namespace RawSocketChat.Transport;
 
 /// <summary>
-/// One open WebSocket: the thin I/O shell around <see cref="WebSocketReceiver"/> (bytes → events) and
-/// <see cref="FrameWriter"/> (messages → bytes).
+/// One open WebSocket: the thin I/O shell around <see cref="WebSocketProtocol"/>, which decides everything the RFC
+/// decides (frames, pings, the closing handshake, the timers). This class owns the socket, the send lock and two loops.
 /// <para>
-/// Reading: a single loop pulls bytes from the input pipe, hands them to the receiver and acts on each event:
-/// messages go to the handler, pings are answered, a Close is answered and ends the loop.
+/// Reading: a single loop pulls bytes from the input pipe, hands them to the protocol and acts on what it says:
+/// messages go to the handler, a finished closing handshake ends the loop.
 /// </para>
 /// <para>
 /// Writing: any thread may call <see cref="Send"/>. Frames are encoded under a lock straight into a
@@ -33,24 +32,19 @@ namespace RawSocketChat.Transport;
 /// </summary>
 public sealed class WebSocketConnection
 {
-    private enum CloseState { Open, CloseSent, Closed }
-
     private readonly Stream _stream;
     private readonly PipeReader _input;
     private readonly SendBuffer _output = new();
     private readonly AsyncSignal _sendSignal = new();
-    private readonly WebSocketReceiver _receiver;
+    // The protocol's read half runs on the receive loop alone; its write half only under _sendLock.
+    private readonly WebSocketProtocol _protocol;
     private readonly ConnectionSettings _settings;
     private readonly object _sendLock = new();
     private readonly Action _onAbort;
-    // permessage-deflate, when negotiated: used only under _sendLock, so messages are compressed in wire order.
-    private readonly MessageDeflater? _deflater;
-    private readonly int _compressionThreshold;
     // Only for a connection that asked to be inspected (/inspect); null, and never looked at twice, for all others.
     private readonly FrameTap? _tap;
     private readonly ConcurrentQueue<byte[]>? _injected;
 
-    private volatile CloseState _closeState;
     private bool _outputCompleted;   // no frame follows what is queued: the send loop drains it and ends
     private bool _sendLoopWaiting;   // the send loop found nothing queued and waits for _sendSignal
     private bool _wakeDeferred;      // in this thread's t_deferredWakes, to be woken when its SendBatch ends
@@ -59,10 +53,6 @@ public sealed class WebSocketConnection
     private long _takenBytes;        // every byte the send loop has taken so far, the write in progress included
     private long _oversizedEnd;      // where the one unsent message larger than the limit ends, in _takenBytes terms
     private int _oversizedLength;    // its frame's length; it is unsent while fewer than _oversizedEnd bytes are written
-    private long _lastReceivedTicks;
-    private long _lastPingTicks;
-    private long _closeSentTicks;
-    private CloseInfo? _closeInfo;
 
     internal WebSocketConnection(long id, Stream stream, PipeReader input, ConnectionSettings settings, IPEndPoint remote,
         IPAddress clientAddress, string path, string? subprotocol, Action onAbort, DeflateParameters? deflate = null, FrameTap? tap = null)
@@ -80,20 +70,8 @@ public sealed class WebSocketConnection
         Path = path;
         Subprotocol = subprotocol;
         Deflate = deflate;
-        MessageInflater? inflater = null;
-        if (deflate is not null)
-        {
-            DeflateOptions policy = settings.Deflate ?? new DeflateOptions();
-            // RFC 7692 §7.2.1 [7692-7.2.1-window]: our messages in the window the client allowed; none compressed when
-            // it allowed only 8 bits.
-            if (deflate.ServerCompresses)
-                _deflater = new MessageDeflater(deflate.ServerNoContextTakeover, policy.Level, deflate.ServerWindowBits);
-            // An empty message is never worth compressing, whatever the threshold.
-            _compressionThreshold = Math.Max(1, policy.Threshold);
-            inflater = new MessageInflater(deflate.ClientNoContextTakeover);
-        }
-        _receiver = new WebSocketReceiver(settings.Receiver, inflater);
-        _lastReceivedTicks = _lastPingTicks = Environment.TickCount64;
+        _protocol = new WebSocketProtocol(settings.Receiver, new ProtocolTimers(settings.PingInterval, settings.IdleTimeout, settings.CloseTimeout),
+            Environment.TickCount64, deflate, settings.Deflate);
     }
 
     public long Id { get; }
@@ -112,7 +90,7 @@ public sealed class WebSocketConnection
     /// <summary>Whatever the endpoint wants to keep per connection (the chat session).</summary>
     public object? State { get; set; }
 
-    public bool IsOpen => _closeState == CloseState.Open;
+    public bool IsOpen => _protocol.State == ConnectionState.Open;
 
     /// <summary>Outbound bytes queued and not yet written to the socket.</summary>
     public long UnsentBytes
@@ -143,17 +121,13 @@ public sealed class WebSocketConnection
     {
         lock (_sendLock)
         {
-            // RFC 6455 §5.5.1 [6455-5.5.1-no-data-after-close]: after sending a Close frame, the endpoint MUST NOT send
-            // any more data frames. §6.1 [6455-6.1-open]: the state is checked under the lock that guards its change.
-            if (_closeState != CloseState.Open)
-                return false;
-            if (!HasRoomLocked(payload.Length, out bool oversized))
+            // RFC 6455 §6.1 [6455-6.1-open]: the state is checked under the lock that guards its change.
+            if (!IsOpen || !HasRoomLocked(payload.Length, out bool oversized))
                 return false;
             int queuedBefore = _output.QueuedLength;
-            if (compress && _deflater is not null && payload.Length >= _compressionThreshold)
-                WriteCompressedLocked(opcode, payload);
-            else
-                WriteFrameLocked(opcode, payload);
+            if (!_protocol.Send(opcode, payload, _output, compress))
+                return false;
+            FlushLocked();
             if (oversized)
             {
                 _oversizedLength = _output.QueuedLength - queuedBefore;
@@ -171,33 +145,23 @@ public sealed class WebSocketConnection
     /// </summary>
     internal bool Inject(byte[] frames)
     {
-        if (_injected is null || _closeState != CloseState.Open)
+        if (_injected is null || !IsOpen)
             return false;
         _injected.Enqueue(frames);
         _input.CancelPendingRead(); // wakes the receive loop, which tells this from Abort by the queue
         return true;
     }
 
-    /// <summary>Starts the closing handshake (§7.1.2): send Close, then wait for the peer's Close at most CloseTimeout.</summary>
+    /// <summary>Starts the closing handshake: our Close goes after whatever is queued, and the close timer starts.</summary>
     public void Close(ushort code, string reason)
     {
         lock (_sendLock)
-        {
-            if (_closeState == CloseState.Open)
-                StartClosingLocked(code, reason);
-        }
+            CloseLocked(code, reason);
     }
 
-    /// <summary>
-    /// Queues our Close after whatever is queued, and starts the CloseTimeout clock (OnHeartbeat). RFC 6455 §7.1.2
-    /// [6455-7.1.2-start]: the Close carries the code and the reason.
-    /// </summary>
-    private void StartClosingLocked(ushort code, string reason)
+    private void CloseLocked(ushort code, string reason)
     {
-        _closeInfo ??= new CloseInfo(code, reason, CloseInitiator.Server);
-        FrameWriter.WriteClose(_output, code, reason);
-        _closeState = CloseState.CloseSent;
-        _closeSentTicks = Environment.TickCount64;
+        _protocol.Close(code, reason, _output, Environment.TickCount64);
         FlushLocked();
     }
 
@@ -206,30 +170,11 @@ public sealed class WebSocketConnection
     {
         lock (_sendLock)
         {
-            _closeInfo ??= new CloseInfo(code, reason, CloseInitiator.Server);
+            _protocol.Abort(code, reason);
             CompleteOutputLocked();
         }
         _input.CancelPendingRead();
         _onAbort();
-    }
-
-    private void WriteFrameLocked(Opcode opcode, ReadOnlySpan<byte> payload)
-    {
-        FrameWriter.WriteFrame(_output, opcode, payload);
-        FlushLocked();
-    }
-
-    /// <summary>
-    /// RFC 7692 §6.1: the message is compressed whole and sent as one frame with RSV1 ("Per-Message Compressed") set,
-    /// so no continuation or control frame ever carries it (§6 [7692-6-rsv1-sent]).
-    /// The compressed length must be known before the header is written, so it goes through pooled scratch memory.
-    /// </summary>
-    private void WriteCompressedLocked(Opcode opcode, ReadOnlySpan<byte> payload)
-    {
-        using var compressed = new PooledBufferWriter(Math.Max(payload.Length / 2 + 64, 256));
-        _deflater!.Compress(payload, compressed);
-        FrameWriter.WriteFrame(_output, opcode, compressed.WrittenSpan, fin: true, rsv: FrameHeader.Rsv1);
-        FlushLocked();
     }
 
     /// <summary>Wakes the send loop for the frame just written: now, or when the batch ends.</summary>
@@ -296,7 +241,6 @@ public sealed class WebSocketConnection
     /// <summary>No frame can follow: the send loop drains what is queued and ends.</summary>
     private void CompleteOutputLocked()
     {
-        _closeState = CloseState.Closed;
         _outputCompleted = true;
         WakeSendLoopLocked();
     }
@@ -320,7 +264,7 @@ public sealed class WebSocketConnection
             return true;
         // The Close goes behind the backlog: a peer that catches up reads everything, then why it is being left.
         // One that does not is dropped at CloseTimeout (OnHeartbeat), as for any Close it does not answer.
-        StartClosingLocked(CloseCode.PolicyViolation, "send buffer limit exceeded");
+        CloseLocked(CloseCode.PolicyViolation, "send buffer limit exceeded");
         return false;
     }
 
@@ -335,27 +279,33 @@ public sealed class WebSocketConnection
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
         {
-            _closeInfo ??= new CloseInfo(CloseCode.AbnormalClosure, "connection lost", CloseInitiator.Network);
+            lock (_sendLock)
+                _protocol.ConnectionLost("connection lost");
         }
         catch (Exception e)
         {
             // A bug in a handler ends this connection only. RFC 6455 §7.4.1: 1011 "encountered an unexpected
             // condition"; the reason stays generic and the exception goes to the log, never to the peer.
             UnhandledException = e;
-            FailConnection(CloseCode.InternalError, "internal error");
+            lock (_sendLock)
+            {
+                _protocol.Fail(CloseCode.InternalError, "internal error", _output);
+                FlushLocked();
+            }
         }
         finally
         {
             lock (_sendLock)
             {
+                _protocol.ConnectionLost("connection lost"); // a no-op when it ended otherwise: the first reason stays
                 CompleteOutputLocked();
-                _deflater?.Dispose(); // no frame can be queued any more, so its native zlib memory goes now
+                _protocol.DisposeCompressor(); // no frame can be queued any more, so its native zlib memory goes now
             }
             await sendLoop;
-            _receiver.Dispose();
+            _protocol.Dispose();
         }
 
-        CloseInfo info = _closeInfo ?? new CloseInfo(CloseCode.AbnormalClosure, "connection lost", CloseInitiator.Network);
+        CloseInfo info = _protocol.CloseInfo!.Value;
         _tap?.Closed(info.Code, info.Reason, info.InitiatedBy.ToString().ToLowerInvariant());
         await handler.OnClosedAsync(this, info);
         return info;
@@ -365,28 +315,27 @@ public sealed class WebSocketConnection
     {
         while (true)
         {
-            if (_injected is { IsEmpty: false } && _receiver.IsBetweenMessages && !await ReceiveInjectedAsync(handler))
+            if (_injected is { IsEmpty: false } && _protocol.IsBetweenMessages && !await ReceiveInjectedAsync(handler))
                 return;
             ValueTask<ReadResult> reading = _input.ReadAsync();
             if (!reading.IsCompleted)
-                _receiver.ReleaseBuffers(); // about to wait for the network: an idle connection holds no message memory
+                _protocol.ReleaseBuffers(); // about to wait for the network: an idle connection holds no message memory
             ReadResult read = await reading;
             if (read.IsCanceled)
             {
-                if (_injected is null || _closeState == CloseState.Closed)
+                if (_injected is null || _protocol.State == ConnectionState.Closed)
                     return; // Abort(), or the send loop found the peer gone
                 // Woken by Inject (perhaps for frames already run): what was read stays for the next read.
                 _input.AdvanceTo(read.Buffer.Start);
                 continue;
             }
             ReadOnlySequence<byte> buffer = read.Buffer;
-            if (!buffer.IsEmpty)
-                Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
             _tap?.Received(buffer); // the receiver consumes every read whole, so each byte is shown once
+            long now = Environment.TickCount64;
 
             while (true)
             {
-                ReceiveResult result = _receiver.Receive(ref buffer);
+                ReceiveResult result = _protocol.Receive(ref buffer, now);
                 if (result.Status == ReceiveStatus.NeedMoreData)
                 {
                     _settings.Metrics?.BytesReceived(read.Buffer.Length - buffer.Length); // the frames parsed from this read
@@ -401,47 +350,52 @@ public sealed class WebSocketConnection
 
             if (read.IsCompleted)
             {
-                // The peer closed TCP without a Close frame: 1006, "abnormal closure" (§7.1.5).
-                _closeInfo ??= new CloseInfo(CloseCode.AbnormalClosure, "connection closed without a close frame", CloseInitiator.Network);
+                // The peer closed TCP without a Close frame: 1006, "abnormal closure" (RFC 6455 §7.1.5).
+                lock (_sendLock)
+                    _protocol.ConnectionLost("connection closed without a close frame");
                 return;
             }
         }
     }
 
-    /// <summary>Acts on one event of the receiver; false when the connection is done reading (a Close, a failure).</summary>
+    /// <summary>
+    /// Does what the protocol says about one event of the receiver; false when the connection is done reading (the
+    /// closing handshake is over, or the peer broke the protocol).
+    /// </summary>
     private async ValueTask<bool> ActAsync(IWebSocketHandler handler, ReceiveResult result)
     {
         _tap?.Parsed(result);
-        switch (result.Status)
+        if (result.Status == ReceiveStatus.Message)
+            _settings.Metrics?.MessageReceived();
+        ProtocolAction action;
+        lock (_sendLock)
         {
-            case ReceiveStatus.Message:
-                _settings.Metrics?.MessageReceived();
-                // After we sent Close, the peer may still have messages in flight; they are not delivered.
-                if (IsOpen)
-                    await handler.OnMessageAsync(this, result.Opcode, result.Payload);
+            // A pong is not queued behind a backlog over the limit: the peer is not reading (see HasRoomLocked).
+            if (result.Status == ReceiveStatus.Ping && !HasRoomForControlLocked(result.Payload.Length))
                 return true;
-
-            case ReceiveStatus.Ping:
-                // RFC 6455 §5.5.2 [6455-5.5.2-pong] [6455-5.5.2-pong-soon]: answer a Ping with a Pong, at once;
-                // §5.5.3 [6455-5.5.3-pong-data]: carrying "identical Application data".
-                SendControl(Opcode.Pong, result.Payload.Span);
+            action = _protocol.React(result, _output);
+            FlushLocked();
+            if (action == ProtocolAction.CloseTcp)
+                CompleteOutputLocked();
+        }
+        switch (action)
+        {
+            case ProtocolAction.Deliver:
+                await handler.OnMessageAsync(this, result.Opcode, result.Payload);
                 return true;
-
-            case ReceiveStatus.Pong:
-                // RFC 6455 §5.5.3 [6455-5.5.3-unsolicited]: an unsolicited Pong is allowed and needs no response.
-                return true;
-
-            case ReceiveStatus.Close:
-                OnCloseReceived(result.CloseCode, result.CloseReason ?? "");
+            case ProtocolAction.CloseTcp:
                 return false;
-
             default:
-                // RFC 6455 §7.1.7 [6455-7.1.7-close]: _Fail the WebSocket Connection_: send a Close with the code,
-                // then close TCP.
-                FailConnection(result.CloseCode, result.CloseReason ?? "");
-                return false;
+                return true;
         }
     }
+
+    /// <summary>
+    /// Room for a control frame: while open, the usual check (which starts the 1008 close when over the limit);
+    /// after our Close, only when within the limit, since no second Close can be started.
+    /// </summary>
+    private bool HasRoomForControlLocked(int length) =>
+        IsOpen ? HasRoomLocked(length, out _) : UnsentBytesLocked + FrameHeader.MaxLength + length <= _settings.MaxSendBufferBytes;
 
     /// <summary>Runs the inspector's injected frames through the receiver, as if they had just been read.</summary>
     private async ValueTask<bool> ReceiveInjectedAsync(IWebSocketHandler handler)
@@ -452,7 +406,7 @@ public sealed class WebSocketConnection
             _tap!.Received(bytes, injected: true);
             while (true)
             {
-                ReceiveResult result = _receiver.Receive(ref bytes);
+                ReceiveResult result = _protocol.Receive(ref bytes, Environment.TickCount64);
                 if (result.Status == ReceiveStatus.NeedMoreData)
                     break; // whole frames by construction: nothing is left half-read
                 if (!await ActAsync(handler, result))
@@ -460,66 +414,6 @@ public sealed class WebSocketConnection
             }
         }
         return true;
-    }
-
-    private void OnCloseReceived(ushort code, string reason)
-    {
-        lock (_sendLock)
-        {
-            if (_closeState == CloseState.Open)
-            {
-                // RFC 6455 §5.5.1 [6455-5.5.1-answer-close] [6455-5.5.1-answer-soon]: answer with a Close, "typically
-                // echoing the status code it received", behind what is already queued [6455-5.5.1-delay-close]. A Close
-                // without a code (1005 locally) is answered without one: §7.4.1 [6455-7.4.1-reserved-codes], 1005 never
-                // goes on the wire.
-                if (code == CloseCode.NoStatusReceived)
-                    FrameWriter.WriteFrame(_output, Opcode.Close, []);
-                else
-                    FrameWriter.WriteClose(_output, code, "");
-                FlushLocked();
-                _closeInfo ??= new CloseInfo(code, reason, CloseInitiator.Client);
-            }
-            // RFC 6455 §5.5.1 [6455-5.5.1-close-tcp], §7.1.1 [6455-7.1.1-server-first]: the server closes the TCP
-            // connection first, once both Close frames are exchanged.
-            CompleteOutputLocked();
-        }
-    }
-
-    /// <summary>
-    /// RFC 6455 §7.1.7 [6455-7.1.7-close-frame]: a Close with the code goes out before TCP is closed.
-    /// </summary>
-    private void FailConnection(ushort code, string reason)
-    {
-        lock (_sendLock)
-        {
-            if (_closeState == CloseState.Open)
-            {
-                FrameWriter.WriteClose(_output, code, reason);
-                FlushLocked();
-            }
-            _closeInfo ??= new CloseInfo(code, reason, CloseInitiator.Server);
-            CompleteOutputLocked();
-        }
-    }
-
-    private void SendControl(Opcode opcode, ReadOnlySpan<byte> payload)
-    {
-        lock (_sendLock)
-        {
-            if (_closeState == CloseState.Open)
-            {
-                if (HasRoomLocked(payload.Length, out _)) // a control frame is at most 125 bytes, never oversized
-                    WriteFrameLocked(opcode, payload);
-                return;
-            }
-            // RFC 6455 §5.5.2 [6455-5.5.2-pong-after-close]: a Ping is answered "unless it already received a Close
-            // frame" — so after sending ours, too, until the peer's arrives. A control frame may follow our Close
-            // (§5.5.1 forbids only data frames). No second Close can be started now, so a backlog over the limit just
-            // drops the Pong: the peer is not reading, and the close timeout ends it.
-            if (_closeState == CloseState.CloseSent && opcode == Opcode.Pong
-                && UnsentBytesLocked + FrameHeader.MaxLength + payload.Length <= _settings.MaxSendBufferBytes)
-                WriteFrameLocked(opcode, payload);
-        }
     }
 
     /// <summary>
@@ -572,7 +466,7 @@ public sealed class WebSocketConnection
             // The peer is gone: nothing more can be sent, and the receive loop is told to stop waiting.
             lock (_sendLock)
             {
-                _closeState = CloseState.Closed;
+                _protocol.ConnectionLost("connection lost");
                 _outputCompleted = true;
                 _writingBytes = 0; // no write is in progress any more: the heartbeat must not see a stalled one
                 _output.Release();
@@ -602,34 +496,16 @@ public sealed class WebSocketConnection
             Abort(CloseCode.PolicyViolation, "send timeout");
             return;
         }
-        CloseState state = _closeState;
-        if (state == CloseState.Closed)
-            return;
-        if (state == CloseState.CloseSent)
+        ProtocolAction action;
+        lock (_sendLock)
         {
-            // RFC 6455 §7.1.1 [6455-7.1.1-any-means]: do not wait forever for the peer's half of the closing handshake.
-            if (now - Volatile.Read(ref _closeSentTicks) >= (long)_settings.CloseTimeout.TotalMilliseconds)
-                Abort(_closeInfo?.Code ?? CloseCode.GoingAway, "close timeout");
-            return;
+            // A keepalive ping is not queued behind a backlog over the limit: the check starts the 1008 close instead.
+            if (IsOpen && !HasRoomLocked(8, out _))
+                return;
+            action = _protocol.OnTick(now, _output);
+            FlushLocked();
         }
-
-        long quiet = now - Volatile.Read(ref _lastReceivedTicks);
-        // RFC 6455 §7.3 [6455-7.3-close-any-time]: "Servers MAY close the WebSocket connection whenever desired": here,
-        // a peer silent for IdleTimeout.
-        if (quiet >= (long)_settings.IdleTimeout.TotalMilliseconds)
-        {
-            Close(CloseCode.GoingAway, "idle timeout");
-            return;
-        }
-        // RFC 6455 §5.5.2 [6455-5.5.2-ping]: a Ping "may serve either as a keepalive or as a means to verify that the
-        // remote endpoint is still responsive". The payload is our clock, so a debugger can read the round trip from
-        // the Pong.
-        if (quiet >= (long)_settings.PingInterval.TotalMilliseconds && now - _lastPingTicks >= (long)_settings.PingInterval.TotalMilliseconds)
-        {
-            _lastPingTicks = now;
-            Span<byte> payload = stackalloc byte[8];
-            BinaryPrimitives.WriteInt64BigEndian(payload, now);
-            SendControl(Opcode.Ping, payload);
-        }
+        if (action == ProtocolAction.Abort)
+            Abort(CloseCode.GoingAway, "close timeout"); // the protocol kept the code of the Close that went unanswered
     }
 }

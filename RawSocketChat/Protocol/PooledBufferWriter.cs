@@ -1,12 +1,12 @@
 using System.Buffers;
 
-namespace RawSocketChat.Transport;
+namespace RawSocketChat.Protocol;
 
 /// <summary>
 /// A growable <see cref="IBufferWriter{T}"/> over an array rented from <see cref="ArrayPool{T}.Shared"/> when first
 /// written to, grown at least twofold, and returned by <see cref="Dispose"/> (after which it may be written again).
 /// Scratch space for one compressed message, whose length must be known before its frame header is written; and
-/// each half of a <see cref="SendBuffer"/>.
+/// each half of the transport's send buffer (<c>Transport/SendBuffer</c>).
 /// </summary>
 internal sealed class PooledBufferWriter(int minimumSize) : IBufferWriter<byte>, IDisposable
 {
