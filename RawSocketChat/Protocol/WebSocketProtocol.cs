@@ -122,6 +122,8 @@ public sealed class WebSocketProtocol : IDisposable
     /// <summary>The protocol's answer to an event of <see cref="Receive"/>, written to <paramref name="output"/>.</summary>
     public ProtocolAction React(in ReceiveResult received, IBufferWriter<byte> output)
     {
+        if (_state == ConnectionState.Closed)
+            return ProtocolAction.None; // the end was decided already (a drop, a timeout): nothing more to say or do
         switch (received.Status)
         {
             case ReceiveStatus.Message:
@@ -133,8 +135,7 @@ public sealed class WebSocketProtocol : IDisposable
                 // RFC 6455 §5.5.3 [6455-5.5.3-pong-data]: carrying "identical Application data". And
                 // [6455-5.5.2-pong-after-close]: "unless it already received a Close frame" — so after sending ours
                 // too, until the peer's arrives: a control frame may follow our Close (§5.5.1 forbids only data).
-                if (_state != ConnectionState.Closed)
-                    FrameWriter.WriteFrame(output, Opcode.Pong, received.Payload.Span);
+                FrameWriter.WriteFrame(output, Opcode.Pong, received.Payload.Span);
                 return ProtocolAction.None;
 
             case ReceiveStatus.Pong:
