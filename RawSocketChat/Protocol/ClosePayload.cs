@@ -9,8 +9,8 @@ namespace RawSocketChat.Protocol;
 /// </summary>
 public static class ClosePayload
 {
-    /// <summary>Control frames carry at most 125 bytes; 2 go to the code.</summary>
-    public const int MaxReasonBytes = 123;
+    /// <summary>A control frame carries at most <see cref="FrameHeader.MaxControlPayloadLength"/> bytes; 2 go to the code.</summary>
+    public const int MaxReasonBytes = FrameHeader.MaxControlPayloadLength - 2;
 
     /// <summary>
     /// Checks a received close payload. <paramref name="code"/> is <see cref="CloseCode.NoStatusReceived"/> for an
@@ -47,7 +47,8 @@ public static class ClosePayload
 
     /// <summary>
     /// Writes code + reason, truncating the reason on a code-point boundary to fit in a control frame (RFC 6455 §5.5
-    /// [6455-5.5-control-length-sent]). Returns the bytes written (at most 125).
+    /// [6455-5.5-control-length-sent]). Returns the bytes written (at most
+    /// <see cref="FrameHeader.MaxControlPayloadLength"/>).
     /// </summary>
     public static int Write(Span<byte> destination, ushort code, ReadOnlySpan<char> reason)
     {

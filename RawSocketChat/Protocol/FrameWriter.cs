@@ -46,7 +46,7 @@ public static class FrameWriter
     /// <summary>Writes a Close frame with <paramref name="code"/> and a reason cut to fit (§5.5.1).</summary>
     public static void WriteClose(IBufferWriter<byte> writer, ushort code, ReadOnlySpan<char> reason)
     {
-        Span<byte> payload = stackalloc byte[125];
+        Span<byte> payload = stackalloc byte[FrameHeader.MaxControlPayloadLength];
         int length = ClosePayload.Write(payload, code, reason);
         WriteFrame(writer, Opcode.Close, payload[..length]);
     }

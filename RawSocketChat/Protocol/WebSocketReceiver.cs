@@ -79,7 +79,7 @@ public sealed class WebSocketReceiver : IDisposable
     private int _partialHeaderLength;
 
     // RFC 6455 §5.5: control payloads are at most 125 bytes, so one small buffer serves them all.
-    private readonly byte[] _controlBuffer = new byte[125];
+    private readonly byte[] _controlBuffer = new byte[FrameHeader.MaxControlPayloadLength];
     private int _controlLength;
 
     /// <param name="inflater">The connection's decompressor when permessage-deflate was negotiated; the receiver owns it.</param>
@@ -253,7 +253,7 @@ public sealed class WebSocketReceiver : IDisposable
                 return ProtocolError.CompressedControlFrame;
             // RFC 6455 §5.5 [6455-5.5-control-length]: "All control frames MUST have a payload length of 125 bytes or
             // less".
-            if (frame.PayloadLength > 125)
+            if (frame.PayloadLength > FrameHeader.MaxControlPayloadLength)
                 return ProtocolError.ControlFrameTooLong;
             // RFC 6455 §5.5 [6455-5.5-control-fragmented]: "and MUST NOT be fragmented".
             if (!frame.Fin)
