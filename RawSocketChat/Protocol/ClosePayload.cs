@@ -37,8 +37,8 @@ public static class ClosePayload
 
         ReadOnlySpan<byte> reasonBytes = payload[2..];
         // RFC 6455 §5.5.1 [6455-5.5.1-reason]: the reason "is not guaranteed to be human readable" but it MUST be UTF-8
-        // (§8.1 → 1007).
-        if (!Utf8.IsValid(reasonBytes))
+        // (RFC 6455 §8.1 → 1007), judged by the validator that checks text messages.
+        if (!Utf8Validator.IsValid(reasonBytes))
             return ProtocolError.InvalidUtf8;
 
         reason = reasonBytes.IsEmpty ? "" : Encoding.UTF8.GetString(reasonBytes);
