@@ -437,7 +437,7 @@ public sealed class WebSocketReceiver : IDisposable
             {
                 ProtocolError error = ClosePayload.Parse(control.Span, out ushort code, out string reason);
                 if (error != ProtocolError.None)
-                    return Fail(error);
+                    return Fail(error, error == ProtocolError.InvalidCloseCode ? code : 0);
                 _state = State.Closed;
                 ReleaseBuffers();
                 return ReceiveResult.Close(code, reason);
@@ -523,11 +523,31 @@ public sealed class WebSocketReceiver : IDisposable
 
     /// <summary>
     /// RFC 6455 §7.1.7 [6455-7.1.7-stop-processing]: after a failure, nothing more from the peer is processed.
+    /// The failure takes its numbers from the frame that broke the rule (or <paramref name="value"/>, a close code),
+    /// here in one place: failures are rare, so the checks on the hot path return only the error.
     /// </summary>
-    private ReceiveResult Fail(ProtocolError error)
+    private ReceiveResult Fail(ProtocolError error, long value = 0)
     {
         _state = State.Closed;
-        return ReceiveResult.Fail(error);
+        long limit = 0;
+        switch (error)
+        {
+            case ProtocolError.ReservedOpcode:
+                value = (long)_frame.Opcode;
+                break;
+            case ProtocolError.ControlFrameTooLong:
+                value = _frame.PayloadLength;
+                limit = FrameHeader.MaxControlPayloadLength;
+                break;
+            case ProtocolError.MessageTooBig:
+                // Uncompressed, CheckHeader refused the frame whose declared length takes the message past the limit:
+                // the message's length is the fragments before it plus that (capped: a frame may declare 2^63 − 1
+                // bytes). A compressed message has no such length (0): inflating went past the limit.
+                value = _messageCompressed ? 0 : _messageLength + Math.Min(_frame.PayloadLength, long.MaxValue - _messageLength);
+                limit = _options.MaxMessageBytes;
+                break;
+        }
+        return ReceiveResult.Fail(error, value, limit);
     }
 
     public void Dispose()
