@@ -21,7 +21,7 @@ public static class ClosePayload
         code = CloseCode.NoStatusReceived;
         reason = "";
         // RFC 6455 §5.5.1 [6455-5.5.1-body]: "The Close frame MAY contain a body"; without one, the code is 1005
-        // (§7.1.5).
+        // (RFC 6455 §7.1.5).
         if (payload.IsEmpty)
             return ProtocolError.None;
 

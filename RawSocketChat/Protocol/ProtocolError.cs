@@ -28,9 +28,10 @@ public enum ProtocolError : byte
 public static class ProtocolErrorExtensions
 {
     /// <summary>
-    /// The single mapping from a violation to the close code sent before failing the connection (§7.1.7). RFC 6455
-    /// §5.1 [6455-5.1-unmasked-1002]: an unmasked frame gets 1002, as every framing error; §7.4.1 [6455-7.4.1-codes]:
-    /// the other codes we send are 1000 (an answer), 1001 (idle, shutdown), 1008 (policy) and 1011 (a handler threw).
+    /// The single mapping from a violation to the close code sent before failing the connection (RFC 6455 §7.1.7).
+    /// RFC 6455 §5.1 [6455-5.1-unmasked-1002]: an unmasked frame gets 1002, as every framing error; RFC 6455 §7.4.1
+    /// [6455-7.4.1-codes]: the other codes we send are 1000 (an answer), 1001 (idle, shutdown), 1008 (policy) and 1011
+    /// (a handler threw).
     /// </summary>
     public static ushort ToCloseCode(this ProtocolError error) => error switch
     {

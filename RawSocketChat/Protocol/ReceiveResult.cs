@@ -6,13 +6,13 @@ public enum ReceiveStatus : byte
     NeedMoreData,
     /// <summary>A whole text or binary message (all fragments reassembled, UTF-8 checked for text).</summary>
     Message,
-    /// <summary>A ping whose payload must be echoed in a pong (§5.5.2).</summary>
+    /// <summary>A ping whose payload must be echoed in a pong (RFC 6455 §5.5.2).</summary>
     Ping,
-    /// <summary>A pong; solicited or not, it needs no answer (§5.5.3).</summary>
+    /// <summary>A pong; solicited or not, it needs no answer (RFC 6455 §5.5.3).</summary>
     Pong,
-    /// <summary>A valid Close frame: answer it and close the TCP connection (§5.5.1).</summary>
+    /// <summary>A valid Close frame: answer it and close the TCP connection (RFC 6455 §5.5.1).</summary>
     Close,
-    /// <summary>The peer broke the protocol: fail the connection with <see cref="ReceiveResult.CloseCode"/> (§7.1.7).</summary>
+    /// <summary>The peer broke the protocol: fail the connection with <see cref="ReceiveResult.CloseCode"/> (RFC 6455 §7.1.7).</summary>
     Failed,
 }
 

@@ -98,9 +98,9 @@ public sealed class WebSocketReceiver : IDisposable
     /// <summary>
     /// Consumes bytes from the front of <paramref name="input"/> until one event is complete or the input runs out.
     /// On return <paramref name="input"/> holds the bytes not yet consumed (none, unless an event was returned).
-    /// After <see cref="ReceiveStatus.Close"/> or <see cref="ReceiveStatus.Failed"/> nothing more is read: RFC 6455
-    /// §5.5.1 says no data follows a Close. RFC 6455 §6.2 [6455-6.2-parse]: whatever arrived is parsed as frames, and
-    /// a cut anywhere (even inside a header) only means waiting for the rest.
+    /// After <see cref="ReceiveStatus.Close"/> or <see cref="ReceiveStatus.Failed"/> nothing more is read:
+    /// RFC 6455 §5.5.1 says no data follows a Close. RFC 6455 §6.2 [6455-6.2-parse]: whatever arrived is parsed as
+    /// frames, and a cut anywhere (even inside a header) only means waiting for the rest.
     /// </summary>
     public ReceiveResult Receive(ref ReadOnlySequence<byte> input)
     {
