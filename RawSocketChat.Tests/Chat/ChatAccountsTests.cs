@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RawSocketChat.Chat;
 using RawSocketChat.Tests.Support;
 
 namespace RawSocketChat.Tests.Chat;
@@ -27,6 +28,20 @@ public sealed class ChatAccountsTests : IAsyncLifetime
         Assert.False(welcome.TryGetProperty("token", out _));
         Assert.Contains(welcome.GetProperty("rooms").EnumerateArray(), r => r.GetProperty("name").GetString() == "lobby");
         Assert.Equal(2000, welcome.GetProperty("limits").GetProperty("maxTextLength").GetInt32());
+    }
+
+    // welcome.limits.maxCommandBytes is the chat's limit on one JSON command, derived from --max-text-length; the
+    // transport's --max-message-bytes (a WebSocket message) is a different limit and is not announced.
+    [Fact]
+    public async Task Welcome_announces_the_command_limit_as_maxCommandBytes()
+    {
+        await using ChatClient carol = await ChatClient.ConnectAsync(_server);
+        await carol.SendJsonAsync(new { type = "login", name = "carol" });
+
+        JsonElement limits = (await carol.ReceiveAsync("welcome")).GetProperty("limits");
+        Assert.Equal(CommandParser.CommandLimitFor(2000), limits.GetProperty("maxCommandBytes").GetInt32());
+        Assert.Equal(26_048, limits.GetProperty("maxCommandBytes").GetInt32()); // the figure docs/protocol.md gives
+        Assert.False(limits.TryGetProperty("maxMessageBytes", out _));
     }
 
     [Fact]

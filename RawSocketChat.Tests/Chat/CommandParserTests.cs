@@ -8,7 +8,7 @@ namespace RawSocketChat.Tests.Chat;
 
 public sealed class CommandParserTests
 {
-    private static readonly CommandParser Parser = new(CommandParser.MessageLimitFor(2000));
+    private static readonly CommandParser Parser = new(CommandParser.CommandLimitFor(2000));
 
     private static ChatCommand Parse(string json)
     {

@@ -176,6 +176,10 @@ public class DeflateReceiverTests
         ReceiveResult result = receiver.Receive(ref input);
         Assert.Equal(ReceiveStatus.Failed, result.Status);
         Assert.Equal(1009, result.CloseCode);
+        // A compressed message declares no length: the reason says only that inflating passed the limit.
+        Assert.Equal(0, result.ErrorValue);
+        Assert.Equal(16 * 1024, result.ErrorLimit);
+        Assert.Equal("message inflates to more than the limit of 16,384 bytes", result.CloseReason);
         Assert.True(input.Length > frame.Length / 2, $"{frame.Length - input.Length} of {frame.Length} compressed bytes were consumed");
     }
 

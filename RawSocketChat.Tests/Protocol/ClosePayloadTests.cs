@@ -67,12 +67,49 @@ public class ClosePayloadTests
     [InlineData(new byte[] { 0xFF })]
     [InlineData(new byte[] { 0x41, 0xC3 })]            // truncated é
     [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]      // surrogate
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80, 0xED, 0xB0, 0x80 })] // a surrogate pair encoded as CESU-8
+    [InlineData(new byte[] { 0xC0, 0xAF })]            // overlong '/'
+    [InlineData(new byte[] { 0xE0, 0x80, 0xAF })]      // overlong '/', 3 bytes
+    [InlineData(new byte[] { 0xF0, 0x8F, 0xBF, 0xBF })] // overlong U+FFFF
+    [InlineData(new byte[] { 0xF4, 0x90, 0x80, 0x80 })] // U+110000, above the Unicode range
+    [InlineData(new byte[] { 0x6F, 0x6B, 0xF0, 0x9F, 0x98 })] // an emoji cut at the end of the body
     public void Reason_that_is_not_utf8_is_invalid_payload_data(byte[] reason)
     {
         ProtocolError error = ClosePayload.Parse(Frames.CloseBody(1000, reason), out _, out _);
 
         Assert.Equal(ProtocolError.InvalidUtf8, error);
         Assert.Equal(CloseCode.InvalidPayloadData, error.ToCloseCode());
+    }
+
+    // One validator for text messages and close reasons (RFC 6455 §8.1): at the edges of the ranges of RFC 3629 §4,
+    // a reason is accepted exactly when the same bytes are a valid text message.
+    [Theory]
+    [Trait("Rfc", "6455-5.5.1-reason")]
+    [InlineData("7F", true)]
+    [InlineData("C2 80", true)]
+    [InlineData("C1 BF", false)]
+    [InlineData("E0 A0 80", true)]
+    [InlineData("E0 9F BF", false)]
+    [InlineData("ED 9F BF", true)]      // U+D7FF, just below the surrogates
+    [InlineData("ED A0 80", false)]
+    [InlineData("EE 80 80", true)]      // U+E000, just above them
+    [InlineData("EF BF BF", true)]      // U+FFFF, a noncharacter but valid UTF-8
+    [InlineData("F0 90 80 80", true)]
+    [InlineData("F4 8F BF BF", true)]   // U+10FFFF
+    [InlineData("F4 90 80 80", false)]
+    [InlineData("F5 80 80 80", false)]
+    public void Reason_is_judged_as_a_text_message_would_be(string hex, bool valid)
+    {
+        byte[] bytes = Convert.FromHexString(hex.Replace(" ", ""));
+        var validator = new Utf8Validator();
+        bool asText = validator.Feed(bytes) && validator.IsComplete;
+
+        ProtocolError error = ClosePayload.Parse(Frames.CloseBody(1000, bytes), out _, out string reason);
+
+        Assert.Equal(valid, asText);
+        Assert.Equal(valid ? ProtocolError.None : ProtocolError.InvalidUtf8, error);
+        if (valid)
+            Assert.Equal(bytes, Encoding.UTF8.GetBytes(reason));
     }
 
     [Fact]

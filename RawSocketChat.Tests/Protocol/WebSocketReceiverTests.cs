@@ -713,6 +713,84 @@ public class WebSocketReceiverTests
         }
     }
 
+    // ---- A failure carries its numbers, and its close reason quotes them ----
+
+    [Fact]
+    [Trait("Rfc", "6455-7.4-reason")]
+    public void Message_over_the_limit_says_its_declared_length_and_the_limit()
+    {
+        using var receiver = new WebSocketReceiver(); // 1 MiB
+
+        ReceiveResult result = receiver.ReceiveOnce(Frames.HeaderOnly(Opcode.Binary, 2_000_000));
+
+        AssertFailed(1009, ProtocolError.MessageTooBig, result);
+        Assert.Equal(2_000_000, result.ErrorValue);
+        Assert.Equal(1_048_576, result.ErrorLimit);
+        Assert.Equal("message of 2,000,000 bytes is over the limit of 1,048,576", result.CloseReason);
+    }
+
+    [Fact]
+    public void Fragmented_message_over_the_limit_counts_the_fragments_before_the_frame_that_passes_it()
+    {
+        using var receiver = new WebSocketReceiver(new ReceiverOptions { MaxMessageBytes = 100 });
+
+        ReceiveResult result = receiver.ReceiveOnce(Frames.Concat(
+            Frames.Masked(Opcode.Text, new byte[60], fin: false),
+            Frames.HeaderOnly(Opcode.Continuation, 41)));
+
+        Assert.Equal(101, result.ErrorValue);
+        Assert.Equal("message of 101 bytes is over the limit of 100", result.CloseReason);
+    }
+
+    [Fact]
+    public void A_declared_length_past_long_MaxValue_is_reported_as_long_MaxValue()
+    {
+        using var receiver = new WebSocketReceiver(new ReceiverOptions { MaxMessageBytes = 100 });
+
+        ReceiveResult result = receiver.ReceiveOnce(Frames.Concat(
+            Frames.Masked(Opcode.Binary, new byte[60], fin: false),
+            Frames.HeaderOnly(Opcode.Continuation, long.MaxValue)));
+
+        AssertFailed(1009, ProtocolError.MessageTooBig, result);
+        Assert.Equal(long.MaxValue, result.ErrorValue);
+        Assert.Equal("message of 9,223,372,036,854,775,807 bytes is over the limit of 100", result.CloseReason);
+        Assert.True(Encoding.UTF8.GetByteCount(result.CloseReason!) <= ClosePayload.MaxReasonBytes);
+    }
+
+    [Fact]
+    public void Control_frame_over_125_bytes_says_its_length()
+    {
+        ReceiveResult result = ReceiveFirst(Frames.Masked(Opcode.Ping, new byte[126]));
+
+        AssertFailed(1002, ProtocolError.ControlFrameTooLong, result);
+        Assert.Equal(126, result.ErrorValue);
+        Assert.Equal(FrameHeader.MaxControlPayloadLength, result.ErrorLimit);
+        Assert.Equal("control frame of 126 bytes is over the limit of 125", result.CloseReason);
+    }
+
+    [Fact]
+    public void Reserved_opcode_and_invalid_close_code_are_named_in_the_reason()
+    {
+        ReceiveResult opcode = ReceiveFirst(Frames.Masked((Opcode)0xB, []));
+        ReceiveResult close = ReceiveFirst(Frames.Masked(Opcode.Close, Frames.CloseBody(1005)));
+
+        Assert.Equal("reserved opcode 0xB", opcode.CloseReason);
+        Assert.Equal(0xB, opcode.ErrorValue);
+        Assert.Equal("invalid close code 1005", close.CloseReason);
+        Assert.Equal(1005, close.ErrorValue);
+    }
+
+    [Fact]
+    public void A_failure_without_numbers_keeps_its_plain_reason()
+    {
+        ReceiveResult result = ReceiveFirst(Frames.Unmasked(Opcode.Text, Hello));
+
+        AssertFailed(1002, ProtocolError.UnmaskedClientFrame, result);
+        Assert.Equal(0, result.ErrorValue);
+        Assert.Equal(0, result.ErrorLimit);
+        Assert.Equal("client frame not masked", result.CloseReason);
+    }
+
     [Theory]
     [Trait("Rfc", "6455-5.1-unmasked-1002")]
     [Trait("Rfc", "6455-7.4-reason")]

@@ -284,6 +284,7 @@ public sealed class FramingWireTests
     [Fact]
     [Trait("Rfc", "6455-7.1.7-close-frame")]
     [Trait("Rfc", "6455-10.4-frame-limit")]
+    [Trait("Rfc", "6455-7.4-reason")]
     public async Task Message_over_the_size_limit_gets_close_1009()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.MaxMessageBytes = 1000);
@@ -294,8 +295,9 @@ public sealed class FramingWireTests
 
         await client.SendFrameAsync(Opcode.Binary, new byte[1001]);
 
-        // RFC 6455 §7.4.1: 1009 "a message that is too big for it to process".
-        await client.AssertClosedWithAsync(CloseCode.MessageTooBig);
+        // RFC 6455 §7.4.1: 1009 "a message that is too big for it to process", and the reason says by how much.
+        ServerFrame close = await client.AssertClosedWithAsync(CloseCode.MessageTooBig);
+        Assert.Equal("message of 1,001 bytes is over the limit of 1,000", close.CloseReason);
     }
 
     [Fact]

@@ -72,8 +72,8 @@ public sealed partial class ChatService : IAsyncDisposable
         metrics.Rooms = () => _rooms.Count;
         _hasher = new PasswordHasher(options.Pbkdf2Iterations);
         _rateLimiter = new MessageRateLimiter(options.Rate, options.Burst, options.IpRate, options.IpBurst, options.FloodWindow);
-        _parser = new CommandParser(CommandParser.MessageLimitFor(options.MaxTextLength));
-        _limits = new ChatLimits(options.MaxTextLength, options.Rate, options.Burst, HistoryOnJoin, HistoryPageLimit, options.TypingInterval, _parser.MaxMessageBytes);
+        _parser = new CommandParser(CommandParser.CommandLimitFor(options.MaxTextLength));
+        _limits = new ChatLimits(options.MaxTextLength, options.Rate, options.Burst, HistoryOnJoin, HistoryPageLimit, options.TypingInterval, _parser.MaxCommandBytes);
         _writer = new MessageWriter(store, ids, OnCommitted, e => _log.Error("storing messages failed", e),
             onAppendTime: metrics.StoreAppend.ObserveTicks);
         _maintenance = MaintainAsync();

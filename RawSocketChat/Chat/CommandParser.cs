@@ -11,7 +11,7 @@ namespace RawSocketChat.Chat;
 /// objects of their own), the number of properties, and the length of each known string.
 /// </para>
 /// </summary>
-public sealed class CommandParser(int maxMessageBytes)
+public sealed class CommandParser(int maxCommandBytes)
 {
     public const int MaxDepth = 8;
     public const int MaxProperties = 32;
@@ -19,10 +19,15 @@ public sealed class CommandParser(int maxMessageBytes)
     public const int MaxFieldBytes = 1024;
     public const int MaxRefLength = 64;
 
-    public int MaxMessageBytes { get; } = maxMessageBytes;
+    /// <summary>
+    /// The largest chat command, as JSON (sent as <c>welcome.limits.maxCommandBytes</c>); over it, <c>too_long</c>. Not
+    /// the transport's <c>--max-message-bytes</c>, the largest WebSocket message, checked before this one (over it,
+    /// Close 1009).
+    /// </summary>
+    public int MaxCommandBytes { get; } = maxCommandBytes;
 
     /// <summary>A size that fits any valid command with text of <paramref name="maxTextLength"/> characters.</summary>
-    public static int MessageLimitFor(int maxTextLength) =>
+    public static int CommandLimitFor(int maxTextLength) =>
         // Worst case a character is a 12-byte escaped surrogate pair (two \uXXXX), plus room for the other fields.
         (int)Math.Min(int.MaxValue, Math.Max(4096L, maxTextLength * 12L + 2048));
 
@@ -30,9 +35,9 @@ public sealed class CommandParser(int maxMessageBytes)
     {
         command = null;
         error = default;
-        if (utf8.Length > MaxMessageBytes)
+        if (utf8.Length > MaxCommandBytes)
         {
-            error = new CommandError(ChatErrorCode.TooLong, $"message is larger than {MaxMessageBytes} bytes", null);
+            error = new CommandError(ChatErrorCode.TooLong, $"command is larger than {MaxCommandBytes} bytes", null);
             return false;
         }
 
@@ -131,7 +136,7 @@ public sealed class CommandParser(int maxMessageBytes)
 
             if (reader.TokenType != JsonTokenType.String)
                 return $"'{name}' must be a string";
-            int max = name == "text" ? MaxMessageBytes : MaxFieldBytes;
+            int max = name == "text" ? MaxCommandBytes : MaxFieldBytes;
             if (reader.ValueSpan.Length > max)
                 return name == "text" ? "'text' is too long" : $"'{name}' is too long";
             string value = reader.GetString()!;

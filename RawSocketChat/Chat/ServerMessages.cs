@@ -16,7 +16,7 @@ public readonly record struct RoomSummary(string Name, int Members, int Online, 
 public readonly record struct MemberView(string Name, string Color, Role Role, bool Online);
 
 /// <summary>What the server tells the client in <c>welcome.limits</c>, so a client can stay within them.</summary>
-public sealed record ChatLimits(int MaxTextLength, double Rate, int Burst, int HistoryOnJoin, int HistoryPageLimit, TimeSpan TypingInterval, int MaxMessageBytes);
+public sealed record ChatLimits(int MaxTextLength, double Rate, int Burst, int HistoryOnJoin, int HistoryPageLimit, TimeSpan TypingInterval, int MaxCommandBytes);
 
 /// <summary>
 /// Every message the server sends, written with <see cref="Utf8JsonWriter"/> — no reflection, no intermediate
@@ -175,7 +175,7 @@ public static class ServerMessages
         WriteRooms(writer, rooms);
         writer.WriteStartObject("limits"u8);
         writer.WriteNumber("maxTextLength"u8, limits.MaxTextLength);
-        writer.WriteNumber("maxMessageBytes"u8, limits.MaxMessageBytes);
+        writer.WriteNumber("maxCommandBytes"u8, limits.MaxCommandBytes);
         writer.WriteNumber("rate"u8, limits.Rate);
         writer.WriteNumber("burst"u8, limits.Burst);
         writer.WriteNumber("historyOnJoin"u8, limits.HistoryOnJoin);

@@ -16,7 +16,7 @@ public sealed class EchoEndpoint : IWebSocketHandler
     public ValueTask OnMessageAsync(WebSocketConnection connection, Opcode opcode, ReadOnlyMemory<byte> payload)
     {
         // RFC 6455 §5.6 [6455-5.6-utf8-sent]: a text message we send must be UTF-8; this one was checked on arrival
-        // (§8.1).
+        // (RFC 6455 §8.1).
         connection.Send(opcode, payload.Span);
         return ValueTask.CompletedTask;
     }

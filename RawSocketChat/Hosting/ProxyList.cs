@@ -40,8 +40,8 @@ public sealed class ProxyList
 
     /// <summary>
     /// The client's address: the peer itself, or — when the peer is a trusted proxy — the right-most address in
-    /// X-Forwarded-For that is not itself a trusted proxy (each proxy appends the address it received from). RFC 6455
-    /// §4.2 [6455-4.2-offload]: a server MAY run behind a reverse proxy.
+    /// X-Forwarded-For that is not itself a trusted proxy (each proxy appends the address it received from).
+    /// RFC 6455 §4.2 [6455-4.2-offload]: a server MAY run behind a reverse proxy.
     /// </summary>
     public IPAddress ResolveClient(IPAddress peer, string? forwardedFor)
     {

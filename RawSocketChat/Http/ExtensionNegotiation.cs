@@ -186,8 +186,9 @@ public static class ExtensionNegotiation
             }
         }
 
-        // Without context takeover on our side (--deflate-context-takeover off) both are added: §7.1.1.1 and §7.1.1.2
-        // let a server include either parameter even when the offer did not [7692-7.1.1.1-unasked].
+        // Without context takeover on our side (--deflate-context-takeover off) both are added:
+        // RFC 7692 §7.1.1.1 and §7.1.1.2 let a server include either parameter even when the offer did not
+        // [7692-7.1.1.1-unasked].
         agreed = new DeflateParameters
         {
             ServerNoContextTakeover = serverNoContextTakeover || !policy.ContextTakeover,

@@ -46,56 +46,57 @@ public static class Handshake
     {
         extension = null;
         // Step 1. RFC 6455 §4.1 [6455-4.1-get] [6455-4.1-http11] (client requirements, which the server checks in
-        // §4.2.1): "The method of the request MUST be GET, and the HTTP version MUST be at least 1.1."
+        // RFC 6455 §4.2.1): "The method of the request MUST be GET, and the HTTP version MUST be at least 1.1."
         if (request.Method != "GET")
             return HttpResponse.Error(405, "Only GET can open a WebSocket").With("Allow", "GET");
         if (!request.IsAtLeastHttp11)
             return HttpResponse.Error(400, "HTTP/1.1 or later is required");
 
-        // Step 2. §4.1 [6455-4.1-host], §4.2.1 item 2: a Host header field, exactly one (RFC 9112 §3.2: several Hosts
-        // is a 400). Its value may name any authority [6455-4.2.1-host-authority]: we do not know every name we are
-        // reached by, and use Host only to compare a browser's Origin with (a deviation, see
+        // Step 2. RFC 6455 §4.1 [6455-4.1-host], §4.2.1 item 2: a Host header field, exactly one (RFC 9112 §3.2:
+        // several Hosts is a 400). Its value may name any authority [6455-4.2.1-host-authority]: we do not know every
+        // name we are reached by, and use Host only to compare a browser's Origin with (a deviation, see
         // docs/rfc6455-requirements.md).
         if (request.Count("Host") != 1 || string.IsNullOrWhiteSpace(request.Get("Host")))
             return HttpResponse.Error(400, "Exactly one Host header is required");
 
-        // Step 3. §4.1 [6455-4.1-upgrade] [6455-4.1-connection], §4.2.1 items 3–4: "Upgrade" must name websocket and
-        // "Connection" must name Upgrade. Both are comma-separated token lists compared case-insensitively: browsers
-        // send "Connection: keep-alive, Upgrade".
+        // Step 3. RFC 6455 §4.1 [6455-4.1-upgrade] [6455-4.1-connection], §4.2.1 items 3–4: "Upgrade" must name
+        // websocket and "Connection" must name Upgrade. Both are comma-separated token lists compared
+        // case-insensitively: browsers send "Connection: keep-alive, Upgrade".
         if (!request.HasToken("Upgrade", "websocket"))
             return HttpResponse.Error(400, "Upgrade header must contain 'websocket'");
         if (!request.HasToken("Connection", "Upgrade"))
             return HttpResponse.Error(400, "Connection header must contain 'Upgrade'");
 
-        // Step 4. §4.1 [6455-4.1-key], §4.2.1 item 5: Sec-WebSocket-Key is a nonce of 16 random bytes, base64-encoded
-        // (24 characters). We never need the bytes, but a key that is not 16 bytes means a broken client.
+        // Step 4. RFC 6455 §4.1 [6455-4.1-key], §4.2.1 item 5: Sec-WebSocket-Key is a nonce of 16 random bytes,
+        // base64-encoded (24 characters). We never need the bytes, but a key that is not 16 bytes means a broken
+        // client.
         if (request.Count("Sec-WebSocket-Key") != 1)
             return HttpResponse.Error(400, "Exactly one Sec-WebSocket-Key header is required");
         string key = request.Get("Sec-WebSocket-Key")!.Trim();
         if (!IsValidKey(key))
             return HttpResponse.Error(400, "Sec-WebSocket-Key must be base64 of 16 bytes");
 
-        // Step 5. §4.2.1 item 6 and §4.2.2 [6455-4.2.2-version]: only version 13 exists. Anything else gets 426 and the
-        // version we speak, so the client can retry with it (§4.4).
+        // Step 5. RFC 6455 §4.2.1 item 6 and §4.2.2 [6455-4.2.2-version]: only version 13 exists. Anything else gets
+        // 426 and the version we speak, so the client can retry with it (RFC 6455 §4.4).
         if (request.Get("Sec-WebSocket-Version")?.Trim() != SupportedVersion)
             return HttpResponse.Error(426, "Sec-WebSocket-Version must be 13").With("Sec-WebSocket-Version", SupportedVersion);
 
-        // Step 6. §4.2.2 item 4 [6455-4.2.2-origin] and §10.2: a browser tells us which page opened the socket. Refuse
-        // pages we do not trust with 403, before anything else happens.
+        // Step 6. RFC 6455 §4.2.2 item 4 [6455-4.2.2-origin] and §10.2: a browser tells us which page opened the
+        // socket. Refuse pages we do not trust with 403, before anything else happens.
         string? origin = request.Get("Origin");
         if (!origins.IsAllowed(origin, request.Get("Host")))
             return HttpResponse.Error(403, "Origin not allowed");
 
-        // Step 7. §4.2.2 item 5.4 (/subprotocol/) [6455-4.2.2-subprotocol]: the client lists what it speaks, in order
-        // of preference; we pick the first one we support, or answer without the header (then the client decides
-        // whether to go on).
+        // Step 7. RFC 6455 §4.2.2 item 5.4 (/subprotocol/) [6455-4.2.2-subprotocol]: the client lists what it speaks,
+        // in order of preference; we pick the first one we support, or answer without the header (then the client
+        // decides whether to go on).
         string? subprotocol = SelectSubprotocol(request, subprotocols);
 
-        // Step 8. §4.2.2 item 5.6 (/extensions/) and §9.1: the client offers extensions in order of preference; we
-        // accept at most one, permessage-deflate (RFC 7692), with parameters we can honour, and name it in the 101.
-        // An offer we cannot honour is declined (no header); a header that breaks the §9.1 grammar is a bad request
-        // [6455-9.1-malformed]. With --deflate off it is not read at all, malformed or not (a deviation:
-        // [6455-9.1-malformed-deflate-off]).
+        // Step 8. RFC 6455 §4.2.2 item 5.6 (/extensions/) and §9.1: the client offers extensions in order of
+        // preference; we accept at most one, permessage-deflate (RFC 7692), with parameters we can honour, and name it
+        // in the 101. An offer we cannot honour is declined (no header); a header that breaks the grammar of
+        // RFC 6455 §9.1 is a bad request [6455-9.1-malformed]. With --deflate off it is not read at all, malformed or
+        // not (a deviation: [6455-9.1-malformed-deflate-off]).
         if (deflate is not null && request.Count(ExtensionNegotiation.HeaderName) > 0)
         {
             IEnumerable<string> lines = request.Headers
@@ -106,9 +107,9 @@ public static class Handshake
             extension = ExtensionNegotiation.NegotiateDeflate(offers, deflate);
         }
 
-        // Step 9. §4.2.2 item 5.4 (/key/): prove that we read this handshake as WebSocket, so that no HTTP server
-        // or cache could produce a valid answer by accident. RFC 7692 §5 [7692-5-accept]: an accepted offer is named
-        // in the 101.
+        // Step 9. RFC 6455 §4.2.2 item 5.4 (/key/): prove that we read this handshake as WebSocket, so that no HTTP
+        // server or cache could produce a valid answer by accident. RFC 7692 §5 [7692-5-accept]: an accepted offer is
+        // named in the 101.
         HttpResponse response = HttpResponse.SwitchingProtocols(ComputeAccept(key), subprotocol);
         if (extension is not null)
             response.With(ExtensionNegotiation.HeaderName, extension.ToHeaderValue());
@@ -139,7 +140,7 @@ public static class Handshake
         {
             foreach (string ours in supported)
             {
-                // Subprotocol names are case-sensitive tokens (§11.5 registers them as exact strings).
+                // Subprotocol names are case-sensitive tokens (RFC 6455 §11.5 registers them as exact strings).
                 if (offered == ours)
                     return ours;
             }

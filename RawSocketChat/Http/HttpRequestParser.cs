@@ -42,8 +42,8 @@ public static class HttpRequestParser
 
         while (true)
         {
-            // The head so far, including the line being read, must stay within the limit (RFC 6585 §5: 431; RFC 6455
-            // §10.4 [6455-10.4-head-size]).
+            // The head so far, including the line being read, must stay within the limit (RFC 6585 §5: 431;
+            // RFC 6455 §10.4 [6455-10.4-head-size]).
             if (!reader.TryReadTo(out ReadOnlySequence<byte> lineWithCr, (byte)'\n', advancePastDelimiter: true))
             {
                 // Bytes that can never start a request line (a TLS ClientHello, 16 03 01 ..., or binary noise) may hold

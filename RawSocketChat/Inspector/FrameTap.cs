@@ -175,7 +175,7 @@ public sealed class FrameTap
             w.WriteString("opname"u8, OpcodeName(h.Opcode));
             w.WriteBoolean("masked"u8, h.Masked);
             w.WriteNumber("length"u8, h.PayloadLength);
-            // §5.2: 0–125 in the 7 bits; 126 then 16 bits; 127 then 64 bits.
+            // RFC 6455 §5.2: 0–125 in the 7 bits; 126 then 16 bits; 127 then 64 bits.
             w.WriteString("lengthForm"u8, FrameHeader.ExtendedLengthBytes(h.PayloadLength) switch { 0 => "7-bit", 2 => "16-bit", _ => "64-bit" });
             if (h.Masked)
             {

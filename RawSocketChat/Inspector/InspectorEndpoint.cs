@@ -82,16 +82,16 @@ public sealed class InspectorEndpoint(InspectorHub hub) : IWebSocketHandler
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>What each injection is: frames as a client would send them (masked, §5.3), or breaking one rule.</summary>
+    /// <summary>What each injection is: frames as a client would send them (masked, RFC 6455 §5.3), or breaking one rule.</summary>
     internal static byte[]? ClientFrames(string kind) => kind switch
     {
         "ping" => Frame(Opcode.Ping, "are you there?"u8),
-        // One text message in three frames: FIN clear, then two continuations, the last with FIN (§5.4).
+        // One text message in three frames: FIN clear, then two continuations, the last with FIN (RFC 6455 §5.4).
         "fragmented" => [.. Frame(Opcode.Text, "Hello, "u8, fin: false), .. Frame(Opcode.Continuation, "fragmented "u8, fin: false),
             .. Frame(Opcode.Continuation, "world!"u8)],
-        "unmasked" => Frame(Opcode.Text, "not masked"u8, masked: false),         // §5.1: the server must fail it, 1002
-        "reserved-opcode" => Frame((Opcode)0x3, "?"u8),                         // §5.2: opcode 0x3 is reserved, 1002
-        "invalid-utf8" => Frame(Opcode.Text, [0x48, 0x69, 0xC3, 0x28]),         // §8.1: not UTF-8, 1007
+        "unmasked" => Frame(Opcode.Text, "not masked"u8, masked: false),         // RFC 6455 §5.1: the server must fail it, 1002
+        "reserved-opcode" => Frame((Opcode)0x3, "?"u8),                         // RFC 6455 §5.2: opcode 0x3 is reserved, 1002
+        "invalid-utf8" => Frame(Opcode.Text, [0x48, 0x69, 0xC3, 0x28]),         // RFC 6455 §8.1: not UTF-8, 1007
         _ => null,
     };
 

@@ -9,8 +9,8 @@ namespace RawSocketChat.Protocol;
 /// </summary>
 public static class ClosePayload
 {
-    /// <summary>Control frames carry at most 125 bytes; 2 go to the code.</summary>
-    public const int MaxReasonBytes = 123;
+    /// <summary>A control frame carries at most <see cref="FrameHeader.MaxControlPayloadLength"/> bytes; 2 go to the code.</summary>
+    public const int MaxReasonBytes = FrameHeader.MaxControlPayloadLength - 2;
 
     /// <summary>
     /// Checks a received close payload. <paramref name="code"/> is <see cref="CloseCode.NoStatusReceived"/> for an
@@ -21,7 +21,7 @@ public static class ClosePayload
         code = CloseCode.NoStatusReceived;
         reason = "";
         // RFC 6455 §5.5.1 [6455-5.5.1-body]: "The Close frame MAY contain a body"; without one, the code is 1005
-        // (§7.1.5).
+        // (RFC 6455 §7.1.5).
         if (payload.IsEmpty)
             return ProtocolError.None;
 
@@ -37,8 +37,8 @@ public static class ClosePayload
 
         ReadOnlySpan<byte> reasonBytes = payload[2..];
         // RFC 6455 §5.5.1 [6455-5.5.1-reason]: the reason "is not guaranteed to be human readable" but it MUST be UTF-8
-        // (§8.1 → 1007).
-        if (!Utf8.IsValid(reasonBytes))
+        // (RFC 6455 §8.1 → 1007), judged by the validator that checks text messages.
+        if (!Utf8Validator.IsValid(reasonBytes))
             return ProtocolError.InvalidUtf8;
 
         reason = reasonBytes.IsEmpty ? "" : Encoding.UTF8.GetString(reasonBytes);
@@ -47,7 +47,8 @@ public static class ClosePayload
 
     /// <summary>
     /// Writes code + reason, truncating the reason on a code-point boundary to fit in a control frame (RFC 6455 §5.5
-    /// [6455-5.5-control-length-sent]). Returns the bytes written (at most 125).
+    /// [6455-5.5-control-length-sent]). Returns the bytes written (at most
+    /// <see cref="FrameHeader.MaxControlPayloadLength"/>).
     /// </summary>
     public static int Write(Span<byte> destination, ushort code, ReadOnlySpan<char> reason)
     {

@@ -31,6 +31,12 @@ public readonly record struct FrameHeader(bool Fin, byte Rsv, Opcode Opcode, boo
 
     public const byte Rsv1 = 0b100, Rsv2 = 0b010, Rsv3 = 0b001;
 
+    /// <summary>
+    /// RFC 6455 §5.5: "All control frames MUST have a payload length of 125 bytes or less" — the most the 7-bit length
+    /// field holds without an extended length, so a control frame's header is never longer than 6 bytes.
+    /// </summary>
+    public const int MaxControlPayloadLength = 125;
+
     /// <summary>Bytes this header takes on the wire.</summary>
     public int EncodedLength => 2 + ExtendedLengthBytes(PayloadLength) + (Masked ? 4 : 0);
 

@@ -19,8 +19,8 @@ public static class FrameWriter
         // writer made of blocks (a PipeWriter) is never asked for one 1 MiB block.
         const int ContiguousLimit = 64 * 1024;
         // RFC 6455 §6.1: one frame per message [6455-6.1-frame] [6455-6.1-fragment], with the caller's opcode
-        // [6455-6.1-opcode] and FIN set [6455-6.1-fin]; §5.1 [6455-5.1-server-unmasked]: never masked; §5.2
-        // [6455-5.2-rsv-sent]: RSV 0 unless the caller's extension (permessage-deflate) sets RSV1.
+        // [6455-6.1-opcode] and FIN set [6455-6.1-fin]; RFC 6455 §5.1 [6455-5.1-server-unmasked]: never masked;
+        // RFC 6455 §5.2 [6455-5.2-rsv-sent]: RSV 0 unless the caller's extension (permessage-deflate) sets RSV1.
         var header = new FrameHeader(fin, rsv, opcode, Masked: false, payload.Length, 0);
         int headerLength = header.EncodedLength;
         Span<byte> span = writer.GetSpan(headerLength + Math.Min(payload.Length, ContiguousLimit));
@@ -43,10 +43,10 @@ public static class FrameWriter
         }
     }
 
-    /// <summary>Writes a Close frame with <paramref name="code"/> and a reason cut to fit (§5.5.1).</summary>
+    /// <summary>Writes a Close frame with <paramref name="code"/> and a reason cut to fit (RFC 6455 §5.5.1).</summary>
     public static void WriteClose(IBufferWriter<byte> writer, ushort code, ReadOnlySpan<char> reason)
     {
-        Span<byte> payload = stackalloc byte[125];
+        Span<byte> payload = stackalloc byte[FrameHeader.MaxControlPayloadLength];
         int length = ClosePayload.Write(payload, code, reason);
         WriteFrame(writer, Opcode.Close, payload[..length]);
     }

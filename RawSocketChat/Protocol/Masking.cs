@@ -65,7 +65,7 @@ public static class Masking
         return (maskOffset + length) & 3;
     }
 
-    /// <summary>The byte-at-a-time definition from §5.3, kept as the reference the vectorized code is tested against.</summary>
+    /// <summary>The byte-at-a-time definition from RFC 6455 §5.3, kept as the reference the vectorized code is tested against.</summary>
     public static int ApplyScalar(ReadOnlySpan<byte> source, Span<byte> destination, uint maskKey, int maskOffset)
     {
         for (int i = 0; i < source.Length; i++)

@@ -27,6 +27,16 @@ public struct Utf8Validator
 
     public void Reset() => this = default;
 
+    /// <summary>
+    /// Validates bytes that are all there is, such as a close reason (RFC 6455 §5.5.1): the same rules as a text
+    /// message, so the two can never disagree.
+    /// </summary>
+    public static bool IsValid(ReadOnlySpan<byte> bytes)
+    {
+        var validator = default(Utf8Validator);
+        return validator.Feed(bytes) && validator.IsComplete;
+    }
+
     /// <summary>Validates the next chunk; false as soon as it contains a byte that cannot be valid UTF-8.</summary>
     public bool Feed(ReadOnlySpan<byte> bytes)
     {

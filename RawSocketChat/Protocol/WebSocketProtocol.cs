@@ -134,7 +134,8 @@ public sealed class WebSocketProtocol : IDisposable
                 // RFC 6455 §5.5.2 [6455-5.5.2-pong] [6455-5.5.2-pong-soon]: answer a Ping with a Pong, at once;
                 // RFC 6455 §5.5.3 [6455-5.5.3-pong-data]: carrying "identical Application data". And
                 // [6455-5.5.2-pong-after-close]: "unless it already received a Close frame" — so after sending ours
-                // too, until the peer's arrives: a control frame may follow our Close (§5.5.1 forbids only data).
+                // too, until the peer's arrives: a control frame may follow our Close (RFC 6455 §5.5.1 forbids only
+                // data frames).
                 FrameWriter.WriteFrame(output, Opcode.Pong, received.Payload.Span);
                 return ProtocolAction.None;
 

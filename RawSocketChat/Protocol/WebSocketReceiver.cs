@@ -79,7 +79,7 @@ public sealed class WebSocketReceiver : IDisposable
     private int _partialHeaderLength;
 
     // RFC 6455 §5.5: control payloads are at most 125 bytes, so one small buffer serves them all.
-    private readonly byte[] _controlBuffer = new byte[125];
+    private readonly byte[] _controlBuffer = new byte[FrameHeader.MaxControlPayloadLength];
     private int _controlLength;
 
     /// <param name="inflater">The connection's decompressor when permessage-deflate was negotiated; the receiver owns it.</param>
@@ -98,9 +98,9 @@ public sealed class WebSocketReceiver : IDisposable
     /// <summary>
     /// Consumes bytes from the front of <paramref name="input"/> until one event is complete or the input runs out.
     /// On return <paramref name="input"/> holds the bytes not yet consumed (none, unless an event was returned).
-    /// After <see cref="ReceiveStatus.Close"/> or <see cref="ReceiveStatus.Failed"/> nothing more is read: RFC 6455
-    /// §5.5.1 says no data follows a Close. RFC 6455 §6.2 [6455-6.2-parse]: whatever arrived is parsed as frames, and
-    /// a cut anywhere (even inside a header) only means waiting for the rest.
+    /// After <see cref="ReceiveStatus.Close"/> or <see cref="ReceiveStatus.Failed"/> nothing more is read:
+    /// RFC 6455 §5.5.1 says no data follows a Close. RFC 6455 §6.2 [6455-6.2-parse]: whatever arrived is parsed as
+    /// frames, and a cut anywhere (even inside a header) only means waiting for the rest.
     /// </summary>
     public ReceiveResult Receive(ref ReadOnlySequence<byte> input)
     {
@@ -253,7 +253,7 @@ public sealed class WebSocketReceiver : IDisposable
                 return ProtocolError.CompressedControlFrame;
             // RFC 6455 §5.5 [6455-5.5-control-length]: "All control frames MUST have a payload length of 125 bytes or
             // less".
-            if (frame.PayloadLength > 125)
+            if (frame.PayloadLength > FrameHeader.MaxControlPayloadLength)
                 return ProtocolError.ControlFrameTooLong;
             // RFC 6455 §5.5 [6455-5.5-control-fragmented]: "and MUST NOT be fragmented".
             if (!frame.Fin)
@@ -437,7 +437,7 @@ public sealed class WebSocketReceiver : IDisposable
             {
                 ProtocolError error = ClosePayload.Parse(control.Span, out ushort code, out string reason);
                 if (error != ProtocolError.None)
-                    return Fail(error);
+                    return Fail(error, error == ProtocolError.InvalidCloseCode ? code : 0);
                 _state = State.Closed;
                 ReleaseBuffers();
                 return ReceiveResult.Close(code, reason);
@@ -523,11 +523,31 @@ public sealed class WebSocketReceiver : IDisposable
 
     /// <summary>
     /// RFC 6455 §7.1.7 [6455-7.1.7-stop-processing]: after a failure, nothing more from the peer is processed.
+    /// The failure takes its numbers from the frame that broke the rule (or <paramref name="value"/>, a close code),
+    /// here in one place: failures are rare, so the checks on the hot path return only the error.
     /// </summary>
-    private ReceiveResult Fail(ProtocolError error)
+    private ReceiveResult Fail(ProtocolError error, long value = 0)
     {
         _state = State.Closed;
-        return ReceiveResult.Fail(error);
+        long limit = 0;
+        switch (error)
+        {
+            case ProtocolError.ReservedOpcode:
+                value = (long)_frame.Opcode;
+                break;
+            case ProtocolError.ControlFrameTooLong:
+                value = _frame.PayloadLength;
+                limit = FrameHeader.MaxControlPayloadLength;
+                break;
+            case ProtocolError.MessageTooBig:
+                // Uncompressed, CheckHeader refused the frame whose declared length takes the message past the limit:
+                // the message's length is the fragments before it plus that (capped: a frame may declare 2^63 − 1
+                // bytes). A compressed message has no such length (0): inflating went past the limit.
+                value = _messageCompressed ? 0 : _messageLength + Math.Min(_frame.PayloadLength, long.MaxValue - _messageLength);
+                limit = _options.MaxMessageBytes;
+                break;
+        }
+        return ReceiveResult.Fail(error, value, limit);
     }
 
     public void Dispose()

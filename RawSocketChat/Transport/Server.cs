@@ -269,8 +269,8 @@ public sealed class Server : IAsyncDisposable
     {
         // 1. Read the request head, within the size limit and the handshake deadline (slowloris), which started at
         //    the accept and so also counts the TLS handshake. RFC 6455 §7.2.2 [6455-7.2.2-abort-handshake]: a refused
-        //    or unfinished handshake ends with the TCP connection; §10.7 [6455-10.7-drop]: one that never completes is
-        //    dropped without an answer.
+        //    or unfinished handshake ends with the TCP connection; RFC 6455 §10.7 [6455-10.7-drop]: one that never
+        //    completes is dropped without an answer.
         HttpRequest? request;
         using (CancellationTokenSource deadline = handshakeDeadline)
         {

@@ -36,7 +36,7 @@ public sealed class ChatTarget : IFuzzTarget
         byte config = input.Length > 0 ? input[0] : (byte)0;
         ReadOnlySpan<byte> message = input.Length > 1 ? input[1..] : [];
         int maxTextLength = TextLengths[config & 3];
-        var parser = new CommandParser(CommandParser.MessageLimitFor(maxTextLength));
+        var parser = new CommandParser(CommandParser.CommandLimitFor(maxTextLength));
 
         ChatCommand? command = Parse(parser, message, out CommandError error, out bool ok);
         if (!ok)
@@ -45,17 +45,17 @@ public sealed class ChatTarget : IFuzzTarget
             Invariant.Check(error.Code is ChatErrorCode.BadRequest or ChatErrorCode.TooLong, () => $"rejected with code '{error.Code}'");
             Invariant.Check(!string.IsNullOrEmpty(error.Message), "rejected without a message");
             Invariant.Check(error.Ref is null || IsValidRef(error.Ref), () => $"error echoes ref '{error.Ref}'");
-            Invariant.Check(message.Length <= parser.MaxMessageBytes || error.Code == ChatErrorCode.TooLong, "oversized message not too_long");
+            Invariant.Check(message.Length <= parser.MaxCommandBytes || error.Code == ChatErrorCode.TooLong, "oversized message not too_long");
             return;
         }
 
-        Invariant.Check(message.Length <= parser.MaxMessageBytes, "accepted a message over the limit");
+        Invariant.Check(message.Length <= parser.MaxCommandBytes, "accepted a message over the limit");
         if (command?.Type is null)
             throw new InvariantViolation("accepted without a command or a type");
         foreach (PropertyInfo property in StringFields)
         {
             string? field = (string?)property.GetValue(command);
-            int max = property.Name == nameof(ChatCommand.Text) ? parser.MaxMessageBytes : CommandParser.MaxFieldBytes;
+            int max = property.Name == nameof(ChatCommand.Text) ? parser.MaxCommandBytes : CommandParser.MaxFieldBytes;
             Invariant.Check(field is null || WellFormed(field) && Encoding.UTF8.GetByteCount(field) <= max,
                 () => $"'{JsonName(property)}' of {Encoding.UTF8.GetByteCount(field!)} bytes or ill-formed accepted");
         }
@@ -92,7 +92,7 @@ public sealed class ChatTarget : IFuzzTarget
     {
         // Field strings (UTF-16: at most twice the bytes), the command, error messages and the JsonException thrown
         // for malformed JSON (with its stack trace): linear in the message, plus a constant.
-        long bound = 4L * Math.Min(message.Length, parser.MaxMessageBytes) + 32 * 1024;
+        long bound = 4L * Math.Min(message.Length, parser.MaxCommandBytes) + 32 * 1024;
         long before = GC.GetAllocatedBytesForCurrentThread();
         ok = parser.TryParse(message, out ChatCommand? command, out error);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;

@@ -12,7 +12,9 @@ public sealed record FrameEvent(ReceiveStatus Status, Opcode Opcode, byte[] Payl
     public static FrameEvent Ping(byte[] payload) => new(ReceiveStatus.Ping, Opcode.Ping, payload, 0, null, ProtocolError.None);
     public static FrameEvent Pong(byte[] payload) => new(ReceiveStatus.Pong, Opcode.Pong, payload, 0, null, ProtocolError.None);
     public static FrameEvent Close(ushort code, string reason) => new(ReceiveStatus.Close, Opcode.Close, [], code, reason, ProtocolError.None);
-    public static FrameEvent Fail(ProtocolError error) => new(ReceiveStatus.Failed, default, [], error.ToCloseCode(), error.Describe(), error);
+    /// <summary>A failure; <paramref name="value"/> and <paramref name="limit"/> are the numbers its reason quotes.</summary>
+    public static FrameEvent Fail(ProtocolError error, long value = 0, long limit = 0) =>
+        new(ReceiveStatus.Failed, default, [], error.ToCloseCode(), error.Describe(value, limit), error);
 
     public bool Equals(FrameEvent? other) =>
         other is not null && Status == other.Status && Opcode == other.Opcode && Payload.AsSpan().SequenceEqual(other.Payload)
@@ -25,7 +27,7 @@ public sealed record FrameEvent(ReceiveStatus Status, Opcode Opcode, byte[] Payl
         ReceiveStatus.Message => $"Message({Opcode}, {Payload.Length}B {Hex.Preview(Payload)})",
         ReceiveStatus.Ping or ReceiveStatus.Pong => $"{Status}({Payload.Length}B {Hex.Preview(Payload)})",
         ReceiveStatus.Close => $"Close({CloseCode}, \"{Reason}\")",
-        ReceiveStatus.Failed => $"Failed({Error} -> {CloseCode})",
+        ReceiveStatus.Failed => $"Failed({Error} -> {CloseCode}, \"{Reason}\")",
         _ => Status.ToString(),
     };
 

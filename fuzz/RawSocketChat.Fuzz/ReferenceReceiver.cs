@@ -59,13 +59,13 @@ public static class ReferenceReceiver
 
             if (rsv != 0) return Fail(events, ProtocolError.ReservedBitsSet);
             if (opcode is not (Opcode.Continuation or Opcode.Text or Opcode.Binary or Opcode.Close or Opcode.Ping or Opcode.Pong))
-                return Fail(events, ProtocolError.ReservedOpcode);
+                return Fail(events, ProtocolError.ReservedOpcode, (long)opcode);
             if (options.RequireMaskedFrames && !masked) return Fail(events, ProtocolError.UnmaskedClientFrame);
 
             bool control = ((int)opcode & 8) != 0;
             if (control)
             {
-                if (length > 125) return Fail(events, ProtocolError.ControlFrameTooLong);
+                if (length > 125) return Fail(events, ProtocolError.ControlFrameTooLong, (long)length, 125);
                 if (!fin) return Fail(events, ProtocolError.FragmentedControlFrame);
             }
             else
@@ -79,7 +79,8 @@ public static class ReferenceReceiver
                     message.Clear();
                     utf8Checked = 0;
                 }
-                if ((long)length > options.MaxMessageBytes - message.Count) return Fail(events, ProtocolError.MessageTooBig);
+                if ((long)length > options.MaxMessageBytes - message.Count) // the reason quotes the sum, capped at long.MaxValue
+                    return Fail(events, ProtocolError.MessageTooBig, (long)Math.Min((ulong)message.Count + length, long.MaxValue), options.MaxMessageBytes);
             }
 
             pos += headerLength;
@@ -109,7 +110,7 @@ public static class ReferenceReceiver
                     ushort code = BinaryPrimitives.ReadUInt16BigEndian(payload);
                     // RFC 6455 §7.4: 1000-1003, 1007-1011 defined; 3000-4999 registered/private (the server's policy).
                     bool validCode = code is >= 1000 and <= 1003 or >= 1007 and <= 1011 or >= 3000 and <= 4999;
-                    if (!validCode) return Fail(events, ProtocolError.InvalidCloseCode);
+                    if (!validCode) return Fail(events, ProtocolError.InvalidCloseCode, code);
                     int reasonChecked = 0;
                     var reason = new List<byte>(payload[2..]);
                     if (!CheckUtf8Prefix(reason, ref reasonChecked) || reasonChecked != reason.Count)
@@ -128,9 +129,9 @@ public static class ReferenceReceiver
         }
     }
 
-    private static List<FrameEvent> Fail(List<FrameEvent> events, ProtocolError error)
+    private static List<FrameEvent> Fail(List<FrameEvent> events, ProtocolError error, long value = 0, long limit = 0)
     {
-        events.Add(FrameEvent.Fail(error));
+        events.Add(FrameEvent.Fail(error, value, limit));
         return events;
     }
 
