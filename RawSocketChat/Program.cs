@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using RawSocketChat.Diagnostics;
 using RawSocketChat.Hosting;
 
 // The entry point only wires the layers together: options → router (endpoints) → server → wait for a signal.

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using RawSocketChat.Bench.Client;
 using RawSocketChat.Bench.Peers;
+using RawSocketChat.Diagnostics;
 using RawSocketChat.Hosting;
 using RawSocketChat.Protocol;
 

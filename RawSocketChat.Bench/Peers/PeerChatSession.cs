@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
+using RawSocketChat.Transport;
 
 namespace RawSocketChat.Bench.Peers;
 
@@ -52,7 +53,7 @@ internal sealed class ChatHub
 /// </summary>
 internal sealed class PeerChatSession(WebSocket socket, ChatHub hub)
 {
-    private const long MaxQueuedBytes = 4 * 1024 * 1024;
+    private static readonly long MaxQueuedBytes = new ConnectionSettings().MaxSendBufferBytes; // RawSocketChat's default
     private readonly Channel<byte[]> _outbox = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly List<ChatHub.Room> _rooms = [];
     private long _queuedBytes;

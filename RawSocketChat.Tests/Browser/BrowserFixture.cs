@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using RawSocketChat.Diagnostics;
 using RawSocketChat.Hosting;
 using RawSocketChat.Tests.Support;
 

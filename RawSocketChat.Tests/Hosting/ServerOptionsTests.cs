@@ -1,3 +1,4 @@
+using RawSocketChat.Diagnostics;
 using RawSocketChat.Hosting;
 using RawSocketChat.Http;
 

@@ -4,9 +4,9 @@ using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using RawSocketChat.Inspector;
 using RawSocketChat.Protocol;
 using RawSocketChat.Tests.Protocol;
+using RawSocketChat.Transport;
 
 namespace RawSocketChat.Tests.Inspector;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using RawSocketChat.Monitoring;
+using RawSocketChat.Diagnostics;
 
 namespace RawSocketChat.Tests.Monitoring;
 

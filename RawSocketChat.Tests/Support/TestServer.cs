@@ -1,4 +1,5 @@
 using System.Net;
+using RawSocketChat.Diagnostics;
 using RawSocketChat.Hosting;
 
 namespace RawSocketChat.Tests.Support;

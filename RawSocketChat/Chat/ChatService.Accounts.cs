@@ -192,7 +192,7 @@ public sealed partial class ChatService
             {
                 (token, tokenHash) = SessionTokens.Create();
                 DateTime now = DateTime.UtcNow;
-                expiresAt = now + _options.SessionTtl;
+                expiresAt = now + _settings.SessionTtl;
                 await _store.CreateSessionAsync(new SessionRecord(tokenHash, user.Name, now, expiresAt.Value));
             }
             else

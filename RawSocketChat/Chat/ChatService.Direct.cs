@@ -24,7 +24,7 @@ public sealed partial class ChatService
         }
         if (IsMuted(session, user, command))
             return;
-        string? text = TextRules.Normalize(command.Text!, _options.MaxTextLength, out string? code, out string? message);
+        string? text = TextRules.Normalize(command.Text!, _settings.MaxTextLength, out string? code, out string? message);
         if (text is null)
         {
             session.SendError(code!, message!, command.Ref);

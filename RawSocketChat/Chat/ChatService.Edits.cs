@@ -17,7 +17,7 @@ public sealed partial class ChatService
             || !Require(session, command, command.Text, "text") || !CheckMessageId(session, command)
             || FindRoom(session, command) is not { } room || IsMuted(session, user, command))
             return;
-        string? text = TextRules.Normalize(command.Text!, _options.MaxTextLength, out string? code, out string? message);
+        string? text = TextRules.Normalize(command.Text!, _settings.MaxTextLength, out string? code, out string? message);
         if (text is null)
         {
             session.SendError(code!, message!, command.Ref);

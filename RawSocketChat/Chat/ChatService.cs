@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using RawSocketChat.Hosting;
-using RawSocketChat.Monitoring;
+using RawSocketChat.Diagnostics;
 using RawSocketChat.Protocol;
 using RawSocketChat.Storage;
 using RawSocketChat.Transport;
@@ -32,7 +31,7 @@ public sealed partial class ChatService : IAsyncDisposable
     public const int RoomsWithTopPosters = 10;
     public const int TopPostersPerRoom = 5;
 
-    private readonly ServerOptions _options;
+    private readonly ChatSettings _settings;
     private readonly IChatStore _store;
     private readonly Log _log;
     private readonly RoomRegistry _rooms;
@@ -57,10 +56,10 @@ public sealed partial class ChatService : IAsyncDisposable
     private readonly Task _roomListUpdates;
     private int _disposed;
 
-    private ChatService(ServerOptions options, IChatStore store, Log log, RoomRegistry rooms, MessageIdGenerator ids, AdminBootstrap admins,
+    private ChatService(ChatSettings settings, IChatStore store, Log log, RoomRegistry rooms, MessageIdGenerator ids, AdminBootstrap admins,
         Sanctions sanctions, ServerMetrics metrics)
     {
-        _options = options;
+        _settings = settings;
         _store = store;
         _log = log;
         _rooms = rooms;
@@ -70,10 +69,10 @@ public sealed partial class ChatService : IAsyncDisposable
         _metrics = metrics;
         metrics.UsersOnline = () => _presence.OnlineCount;
         metrics.Rooms = () => _rooms.Count;
-        _hasher = new PasswordHasher(options.Pbkdf2Iterations);
-        _rateLimiter = new MessageRateLimiter(options.Rate, options.Burst, options.IpRate, options.IpBurst, options.FloodWindow);
-        _parser = new CommandParser(CommandParser.CommandLimitFor(options.MaxTextLength));
-        _limits = new ChatLimits(options.MaxTextLength, options.Rate, options.Burst, HistoryOnJoin, HistoryPageLimit, options.TypingInterval, _parser.MaxCommandBytes);
+        _hasher = new PasswordHasher(settings.Pbkdf2Iterations);
+        _rateLimiter = new MessageRateLimiter(settings.Rate, settings.Burst, settings.IpRate, settings.IpBurst, settings.FloodWindow);
+        _parser = new CommandParser(CommandParser.CommandLimitFor(settings.MaxTextLength));
+        _limits = new ChatLimits(settings.MaxTextLength, settings.Rate, settings.Burst, HistoryOnJoin, HistoryPageLimit, settings.TypingInterval, _parser.MaxCommandBytes);
         _writer = new MessageWriter(store, ids, OnCommitted, e => _log.Error("storing messages failed", e),
             onAppendTime: metrics.StoreAppend.ObserveTicks);
         _maintenance = MaintainAsync();
@@ -91,13 +90,13 @@ public sealed partial class ChatService : IAsyncDisposable
     /// Prepares the store (lobby, admins, expired sessions) and loads rooms and their members, and the bans and mutes
     /// in force. <paramref name="metrics"/> is where the chat counts (a private instance when null).
     /// </summary>
-    public static async Task<ChatService> StartAsync(ServerOptions options, IChatStore store, Log log, ServerMetrics? metrics = null)
+    public static async Task<ChatService> StartAsync(ChatSettings settings, IChatStore store, Log log, ServerMetrics? metrics = null)
     {
         DateTime now = DateTime.UtcNow;
         if (await store.CreateRoomAsync(new RoomRecord(Lobby, null, now)))
             log.Info($"chat created room={Lobby}");
 
-        string[] adminNames = options.Admin.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        string[] adminNames = settings.Admin.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var pending = new List<string>();
         foreach (string name in adminNames)
         {
@@ -106,7 +105,7 @@ public sealed partial class ChatService : IAsyncDisposable
             else
                 pending.Add(name);
         }
-        string secret = options.AdminSecret;
+        string secret = settings.AdminSecret;
         if (pending.Count > 0)
         {
             // Printed once, for the operator: the log is theirs, the chat is everyone's.
@@ -139,7 +138,7 @@ public sealed partial class ChatService : IAsyncDisposable
             : lastMessage is null || string.CompareOrdinal(lastEntry[0].Id, lastMessage) > 0 ? lastEntry[0].Id : lastMessage;
         var ids = new MessageIdGenerator(lastId);
         log.Info($"chat ready rooms={rooms.Count}");
-        return new ChatService(options, store, log, rooms, ids, admins, sanctions, metrics ?? new ServerMetrics());
+        return new ChatService(settings, store, log, rooms, ids, admins, sanctions, metrics ?? new ServerMetrics());
     }
 
     // ---- Connection life ----
@@ -278,9 +277,9 @@ public sealed partial class ChatService : IAsyncDisposable
             session.SendError(ChatErrorCode.RoomExists, $"room '{name}' exists", command.Ref);
             return;
         }
-        if (_rooms.PublicCount >= _options.MaxRooms)
+        if (_rooms.PublicCount >= _settings.MaxRooms)
         {
-            session.SendError(ChatErrorCode.TooManyRooms, $"this server holds at most {_options.MaxRooms} rooms", command.Ref);
+            session.SendError(ChatErrorCode.TooManyRooms, $"this server holds at most {_settings.MaxRooms} rooms", command.Ref);
             return;
         }
         if (!await _store.CreateRoomAsync(new RoomRecord(name, user.Name, DateTime.UtcNow)))
@@ -355,7 +354,7 @@ public sealed partial class ChatService : IAsyncDisposable
     {
         if (JoinedRoom(session, command) is not { } room || !Require(session, command, command.Text, "text") || IsMuted(session, user, command))
             return;
-        string? text = TextRules.Normalize(command.Text!, _options.MaxTextLength, out string? code, out string? message);
+        string? text = TextRules.Normalize(command.Text!, _settings.MaxTextLength, out string? code, out string? message);
         if (text is null)
         {
             session.SendError(code!, message!, command.Ref);
@@ -447,7 +446,7 @@ public sealed partial class ChatService : IAsyncDisposable
         if (_sanctions.FindMute(user.Name, DateTime.UtcNow) is not null)
             return Task.CompletedTask; // a muted user's typing would be a tease: dropped like a throttled one
         if (JoinedRoom(session, command) is { } room)
-            room.Typing(user, Environment.TickCount64, (long)_options.TypingInterval.TotalMilliseconds);
+            room.Typing(user, Environment.TickCount64, (long)_settings.TypingInterval.TotalMilliseconds);
         return Task.CompletedTask;
     }
 
@@ -507,7 +506,7 @@ public sealed partial class ChatService : IAsyncDisposable
     /// </summary>
     private async Task PublishRoomListAsync()
     {
-        using var timer = new PeriodicTimer(_options.RoomListInterval);
+        using var timer = new PeriodicTimer(_settings.RoomListInterval);
         try
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token))

@@ -1,7 +1,9 @@
 using RawSocketChat.Chat;
+using RawSocketChat.Diagnostics;
 using RawSocketChat.Endpoints;
 using RawSocketChat.Inspector;
-using RawSocketChat.Monitoring;
+using RawSocketChat.Protocol;
+using RawSocketChat.Protocol.Deflate;
 using RawSocketChat.Storage;
 using RawSocketChat.Storage.Mongo;
 using RawSocketChat.Transport;
@@ -11,6 +13,11 @@ namespace RawSocketChat.Hosting;
 /// <summary>
 /// The whole server as one object: builds the endpoints from the options, starts the listener, and stops
 /// everything in the right order. <c>Program</c> runs one; tests start and stop as many as they like.
+/// <para>
+/// The composition root: the one place that knows every layer. Each layer declares the settings it needs
+/// (<see cref="ServerSettings"/>, <see cref="ChatSettings"/>, <see cref="MongoStoreOptions"/>); this class maps the
+/// command line's <see cref="ServerOptions"/> into them (<see cref="ServerSettingsOf"/>, <see cref="ChatSettingsOf"/>).
+/// </para>
 /// </summary>
 public sealed class App : IAsyncDisposable
 {
@@ -43,7 +50,7 @@ public sealed class App : IAsyncDisposable
         try
         {
             var metrics = new ServerMetrics();
-            chat = await ChatService.StartAsync(options, store, log, metrics);
+            chat = await ChatService.StartAsync(ChatSettingsOf(options), store, log, metrics);
             var router = new Router()
                 .MapGet("/", new StaticPage(options.ClientHtml, "text/html; charset=utf-8").Handle)
                 .MapGetAsync("/api/stats", new StatsApi(chat).HandleAsync)
@@ -58,7 +65,7 @@ public sealed class App : IAsyncDisposable
             if (inspector is not null)
                 router.MapGet("/inspect", InspectorEndpoint.Page).MapWebSocket("/inspect/feed", new InspectorEndpoint(inspector));
 
-            var server = new Server(options, router, log, metrics, tracker, inspector);
+            var server = new Server(ServerSettingsOf(options), router, log, metrics, tracker, inspector);
             server.Start();
             return new App(server, chat, store);
         }
@@ -69,6 +76,52 @@ public sealed class App : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The transport's part of the options.</summary>
+    public static ServerSettings ServerSettingsOf(ServerOptions options) => new()
+    {
+        Host = options.Host,
+        Port = options.Port,
+        MaxHeaderBytes = options.MaxHeaderBytes,
+        HandshakeTimeout = options.HandshakeTimeout,
+        AllowedOrigins = options.AllowedOrigins,
+        MaxConnections = options.MaxConnections,
+        MaxConnectionsPerIp = options.MaxConnectionsPerIp,
+        TrustedProxies = options.TrustedProxies,
+        ShutdownTimeout = options.ShutdownTimeout,
+        TlsCert = options.TlsCert,
+        TlsKey = options.TlsKey,
+        Connection = new ConnectionSettings
+        {
+            Receiver = new ReceiverOptions { MaxMessageBytes = options.MaxMessageBytes },
+            MaxSendBufferBytes = options.MaxSendBufferBytes,
+            SendTimeout = options.SendTimeout,
+            PingInterval = options.PingInterval,
+            IdleTimeout = options.IdleTimeout,
+            CloseTimeout = options.CloseTimeout,
+            Deflate = options.Deflate
+                ? new DeflateOptions { ContextTakeover = options.DeflateContextTakeover, Threshold = options.DeflateThreshold }
+                : null,
+        },
+    };
+
+    /// <summary>The chat's part of the options.</summary>
+    public static ChatSettings ChatSettingsOf(ServerOptions options) => new()
+    {
+        Rate = options.Rate,
+        Burst = options.Burst,
+        IpRate = options.IpRate,
+        IpBurst = options.IpBurst,
+        FloodWindow = options.FloodWindow,
+        MaxTextLength = options.MaxTextLength,
+        TypingInterval = options.TypingInterval,
+        RoomListInterval = options.RoomListInterval,
+        MaxRooms = options.MaxRooms,
+        Pbkdf2Iterations = options.Pbkdf2Iterations,
+        SessionTtl = options.SessionTtl,
+        Admin = options.Admin,
+        AdminSecret = options.AdminSecret,
+    };
 
     /// <summary>--mongo replaces the embedded store; start-up fails, naming the server but not its password, when it is unreachable.</summary>
     private static async Task<IChatStore> OpenMongoAsync(ServerOptions options, Log log)

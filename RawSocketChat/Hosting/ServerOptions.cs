@@ -1,76 +1,91 @@
 using System.Globalization;
 using System.Net;
+using RawSocketChat.Chat;
+using RawSocketChat.Diagnostics;
 using RawSocketChat.Http;
+using RawSocketChat.Protocol.Deflate;
+using RawSocketChat.Storage.Mongo;
+using RawSocketChat.Transport;
 
 namespace RawSocketChat.Hosting;
 
 /// <summary>
 /// Every setting of the server, with its safe default. Each one is a command-line option <c>--name value</c> and an
 /// environment variable <c>RAWSOCKETCHAT_NAME</c> (dashes become underscores); the command line wins.
+/// <para>
+/// A default is written once, by the layer that uses the setting: the transport's in <see cref="ServerSettings"/>
+/// and <see cref="ConnectionSettings"/>, the protocol's in <see cref="Protocol.ReceiverOptions"/> and
+/// <see cref="DeflateOptions"/>, the chat's in <see cref="ChatSettings"/>, MongoDB's in <see cref="MongoStoreOptions"/>.
+/// The options start from those; only what no layer below knows (logging, the store's file, the endpoints) is set
+/// here. <see cref="App"/> maps the options back into each layer's settings.
+/// </para>
 /// </summary>
 public sealed class ServerOptions
 {
+    private static readonly ServerSettings TransportDefaults = new();
+    private static readonly ConnectionSettings ConnectionDefaults = TransportDefaults.Connection;
+    private static readonly DeflateOptions DeflateDefaults = new();
+    private static readonly ChatSettings ChatDefaults = new();
+
     // Network
-    public string Host { get; set; } = "127.0.0.1";
-    public int Port { get; set; } = 8080;
+    public string Host { get; set; } = TransportDefaults.Host;
+    public int Port { get; set; } = TransportDefaults.Port;
     public LogLevel LogLevel { get; set; } = LogLevel.Info;
 
     // Opening handshake
-    public int MaxHeaderBytes { get; set; } = 8 * 1024;
-    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
-    public string AllowedOrigins { get; set; } = OriginPolicy.Default;
+    public int MaxHeaderBytes { get; set; } = TransportDefaults.MaxHeaderBytes;
+    public TimeSpan HandshakeTimeout { get; set; } = TransportDefaults.HandshakeTimeout;
+    public string AllowedOrigins { get; set; } = TransportDefaults.AllowedOrigins;
 
     // Framing and connection life
-    public long MaxMessageBytes { get; set; } = 1024 * 1024;
-    public long MaxSendBufferBytes { get; set; } = 4 * 1024 * 1024;
-    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
-    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(30);
-    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(75);
-    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
-    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public long MaxMessageBytes { get; set; } = ConnectionDefaults.Receiver.MaxMessageBytes;
+    public long MaxSendBufferBytes { get; set; } = ConnectionDefaults.MaxSendBufferBytes;
+    public TimeSpan SendTimeout { get; set; } = ConnectionDefaults.SendTimeout;
+    public TimeSpan PingInterval { get; set; } = ConnectionDefaults.PingInterval;
+    public TimeSpan IdleTimeout { get; set; } = ConnectionDefaults.IdleTimeout;
+    public TimeSpan CloseTimeout { get; set; } = ConnectionDefaults.CloseTimeout;
+    public TimeSpan ShutdownTimeout { get; set; } = TransportDefaults.ShutdownTimeout;
 
     // Abuse protection
-    public int MaxConnections { get; set; } = 10_000;
-    public int MaxConnectionsPerIp { get; set; } = 20;
-    public string TrustedProxies { get; set; } = "";
+    public int MaxConnections { get; set; } = TransportDefaults.MaxConnections;
+    public int MaxConnectionsPerIp { get; set; } = TransportDefaults.MaxConnectionsPerIp;
+    public string TrustedProxies { get; set; } = TransportDefaults.TrustedProxies;
 
     // Chat
     public string Data { get; set; } = Path.Combine(".", "data", "rawsocketchat.db");
-    public double Rate { get; set; } = 5;
-    public int Burst { get; set; } = 10;
-    public int MaxTextLength { get; set; } = 2000;
-    public int Pbkdf2Iterations { get; set; } = 600_000;
-    public string Admin { get; set; } = "";
-    public string AdminSecret { get; set; } = "";
-    public TimeSpan SessionTtl { get; set; } = TimeSpan.FromDays(30);
-    public double IpRate { get; set; } = 20;
-    public int IpBurst { get; set; } = 40;
-    public TimeSpan FloodWindow { get; set; } = TimeSpan.FromSeconds(10);
-    public TimeSpan TypingInterval { get; set; } = TimeSpan.FromSeconds(3);
-    public TimeSpan RoomListInterval { get; set; } = TimeSpan.FromSeconds(1);
-    public int MaxRooms { get; set; } = 10_000;
+    public double Rate { get; set; } = ChatDefaults.Rate;
+    public int Burst { get; set; } = ChatDefaults.Burst;
+    public int MaxTextLength { get; set; } = ChatDefaults.MaxTextLength;
+    public int Pbkdf2Iterations { get; set; } = ChatDefaults.Pbkdf2Iterations;
+    public string Admin { get; set; } = ChatDefaults.Admin;
+    public string AdminSecret { get; set; } = ChatDefaults.AdminSecret;
+    public TimeSpan SessionTtl { get; set; } = ChatDefaults.SessionTtl;
+    public double IpRate { get; set; } = ChatDefaults.IpRate;
+    public int IpBurst { get; set; } = ChatDefaults.IpBurst;
+    public TimeSpan FloodWindow { get; set; } = ChatDefaults.FloodWindow;
+    public TimeSpan TypingInterval { get; set; } = ChatDefaults.TypingInterval;
+    public TimeSpan RoomListInterval { get; set; } = ChatDefaults.RoomListInterval;
+    public int MaxRooms { get; set; } = ChatDefaults.MaxRooms;
 
     /// <summary>The page served at <c>GET /</c>.</summary>
     public string ClientHtml { get; set; } = "client.html";
 
     // permessage-deflate (RFC 7692) and TLS
+    /// <summary>On unless <c>--deflate off</c>: offered to every client that asks (<see cref="ConnectionSettings.Deflate"/> null is off).</summary>
     public bool Deflate { get; set; } = true;
-    public int DeflateThreshold { get; set; } = 128;
-    public bool DeflateContextTakeover { get; set; } = true;
-    public string TlsCert { get; set; } = "";
-    public string TlsKey { get; set; } = "";
+    public int DeflateThreshold { get; set; } = DeflateDefaults.Threshold;
+    public bool DeflateContextTakeover { get; set; } = DeflateDefaults.ContextTakeover;
+    public string TlsCert { get; set; } = TransportDefaults.TlsCert;
+    public string TlsKey { get; set; } = TransportDefaults.TlsKey;
 
     // MongoDB store (instead of the embedded SQLite one when --mongo is set)
     public string Mongo { get; set; } = "";
-    public string MongoWriteConcern { get; set; } = "majority";
-    public TimeSpan MongoTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public string MongoWriteConcern { get; set; } = MongoStoreOptions.DefaultWriteConcern;
+    public TimeSpan MongoTimeout { get; set; } = MongoStoreOptions.DefaultTimeout;
 
     /// <summary>Serves <c>GET /debug/memory</c> to loopback clients (a forced full collection per request).</summary>
     public bool Diagnostics { get; set; }
     public bool Inspector { get; set; }
-
-    /// <summary>True when <c>--tls-cert</c> and <c>--tls-key</c> are given: the port speaks https:// and wss://.</summary>
-    public bool TlsEnabled => TlsCert.Length > 0;
 
     public static IReadOnlyList<Option> All { get; } =
     [
@@ -80,7 +95,7 @@ public sealed class ServerOptions
         new("max-header-bytes", "Largest request line + headers; larger gets 431", o => Num(o.MaxHeaderBytes), (o, v) => o.MaxHeaderBytes = ParseInt(v, 256, 1 << 20)),
         new("handshake-timeout", "Time to complete the opening handshake before the TCP connection is dropped", o => Dur(o.HandshakeTimeout), (o, v) => o.HandshakeTimeout = ParseDuration(v)),
         new("allowed-origins", "Browser origins allowed: '*', 'self', 'null' or scheme://host[:port], comma-separated", o => o.AllowedOrigins, (o, v) => { _ = new OriginPolicy(v); o.AllowedOrigins = v; }),
-        new("max-message-bytes", "Largest WebSocket message across all fragments; larger closes with 1009", o => Num(o.MaxMessageBytes), (o, v) => o.MaxMessageBytes = ParseInt(v, 125, 1 << 30)),
+        new("max-message-bytes", "Largest WebSocket message across all fragments; larger closes with 1009", o => Num(o.MaxMessageBytes), (o, v) => o.MaxMessageBytes = ParseInt(v, ConnectionSettings.MinMessageLimit, ConnectionSettings.MaxMessageLimit)),
         new("max-send-buffer-bytes", "Outbound bytes that may wait behind the write in progress; past it the peer is closed with 1008 (a message alone is always sent, whatever its size)", o => Num(o.MaxSendBufferBytes), (o, v) => o.MaxSendBufferBytes = ParseInt(v, 1024, int.MaxValue)),
         new("send-timeout", "A write to the peer that makes no progress for this long drops the connection (the peer reads nothing)", o => Dur(o.SendTimeout), (o, v) => o.SendTimeout = ParseDuration(v)),
         new("ping-interval", "Send a ping when nothing was received for this long", o => Dur(o.PingInterval), (o, v) => o.PingInterval = ParseDuration(v)),
@@ -110,8 +125,8 @@ public sealed class ServerOptions
         new("deflate-context-takeover", "Keep each connection's compression window between messages (better ratio, ~300 KiB per connection); off saves the memory", o => OnOff(o.DeflateContextTakeover), (o, v) => o.DeflateContextTakeover = ParseOnOff(v)),
         new("tls-cert", "PEM certificate (leaf first, then intermediates): serve https:// and wss://; reloaded on SIGHUP", o => o.TlsCert, (o, v) => o.TlsCert = v),
         new("tls-key", "PEM private key (unencrypted) of --tls-cert", o => o.TlsKey, (o, v) => o.TlsKey = v),
-        new("mongo", "MongoDB connection string (mongodb://host:27017/rawsocketchat): store in MongoDB instead of --data", o => o.Mongo, (o, v) => { if (v.Length > 0) _ = Storage.Mongo.MongoStoreOptions.ParseConnectionString(v); o.Mongo = v; }, Secret: true),
-        new("mongo-write-concern", "Acknowledgement MongoDB writes wait for: majority or a member count (always journaled)", o => o.MongoWriteConcern, (o, v) => { _ = Storage.Mongo.MongoStoreOptions.ParseWriteConcern(v); o.MongoWriteConcern = v.Trim(); }),
+        new("mongo", "MongoDB connection string (mongodb://host:27017/rawsocketchat): store in MongoDB instead of --data", o => o.Mongo, (o, v) => { if (v.Length > 0) _ = MongoStoreOptions.ParseConnectionString(v); o.Mongo = v; }, Secret: true),
+        new("mongo-write-concern", "Acknowledgement MongoDB writes wait for: majority or a member count (always journaled)", o => o.MongoWriteConcern, (o, v) => { _ = MongoStoreOptions.ParseWriteConcern(v); o.MongoWriteConcern = v.Trim(); }),
         new("mongo-timeout", "How long start-up and each MongoDB operation wait for a reachable server before failing", o => Dur(o.MongoTimeout), (o, v) => o.MongoTimeout = ParseDuration(v)),
         new("inspector", "Serve the frame inspector at GET /inspect: a page that shows the handshake and every frame of the visitor's own connection, and can inject frames into it: on or off", o => OnOff(o.Inspector), (o, v) => o.Inspector = ParseOnOff(v)),
         new("diagnostics", "Serve GET /debug/memory to loopback clients: the live heap after a forced full GC (for leak tests; pauses the server): on or off", o => OnOff(o.Diagnostics), (o, v) => o.Diagnostics = ParseOnOff(v)),

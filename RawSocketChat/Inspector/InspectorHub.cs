@@ -11,14 +11,14 @@ namespace RawSocketChat.Inspector;
 /// the token sees that connection, so a user can watch their own traffic and nobody else's. The two must also come
 /// from the same client address. Only with <c>--inspector on</c>; connections without a token get no tap at all.
 /// </summary>
-public sealed class InspectorHub
+public sealed class InspectorHub : IFrameTapSource
 {
     public const int MaxWatches = 64;
 
     private readonly ConcurrentDictionary<string, Watch> _watches = new(StringComparer.Ordinal);
 
     /// <summary>One feed and the connection it watches (the latest one opened with its token).</summary>
-    internal sealed class Watch(WebSocketConnection feed)
+    internal sealed class Watch(WebSocketConnection feed) : IFrameTapWatch
     {
         public WebSocketConnection Feed { get; } = feed;
         public WebSocketConnection? Subject { get; set; }
@@ -55,6 +55,13 @@ public sealed class InspectorHub
         WebSocketConnection feed = found.Feed;
         var tap = new FrameTap(json => feed.SendText(json), compression);
         tap.Handshake(request, response);
+        watch = found;
+        return tap;
+    }
+
+    FrameTap? IFrameTapSource.Attach(HttpRequest request, HttpResponse response, IPAddress client, bool compression, out IFrameTapWatch? watch)
+    {
+        FrameTap? tap = Attach(request, response, client, compression, out Watch? found);
         watch = found;
         return tap;
     }

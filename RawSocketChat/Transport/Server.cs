@@ -6,7 +6,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using RawSocketChat.Hosting;
+using RawSocketChat.Diagnostics;
 using RawSocketChat.Http;
 using RawSocketChat.Protocol;
 using RawSocketChat.Protocol.Deflate;
@@ -28,16 +28,16 @@ public sealed class Server : IAsyncDisposable
     internal static readonly StreamPipeReaderOptions InputPipeOptions =
         new(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true);
 
-    private readonly ServerOptions _options;
+    private readonly ServerSettings _config;
     private readonly Router _router;
     private readonly Log _log;
     private readonly OriginPolicy _origins;
     private readonly ProxyList _proxies;
     private readonly ConnectionSettings _settings;
     private readonly ConnectionLimiter _limiter;
-    private readonly Monitoring.ServerMetrics? _metrics;
-    private readonly Monitoring.ConnectionTracker? _tracker;
-    private readonly Inspector.InspectorHub? _inspector;
+    private readonly ServerMetrics? _metrics;
+    private readonly ConnectionTracker? _tracker;
+    private readonly IFrameTapSource? _inspector;
     private readonly TcpListener _listener;
     private readonly TlsCertificates? _tls;
     // Cancelled when shutdown begins: stops accepting and drops handshakes in progress.
@@ -51,37 +51,29 @@ public sealed class Server : IAsyncDisposable
     private int _stopCalled;
     private int _sockets;
 
-    public Server(ServerOptions options, Router router, Log log, Monitoring.ServerMetrics? metrics = null, Monitoring.ConnectionTracker? tracker = null,
-        Inspector.InspectorHub? inspector = null)
+    public Server(ServerSettings settings, Router router, Log log, ServerMetrics? metrics = null, ConnectionTracker? tracker = null,
+        IFrameTapSource? inspector = null)
     {
         _inspector = inspector;
         _metrics = metrics;
         _tracker = tracker;
-        _options = options;
+        _config = settings;
         _router = router;
         _log = log;
-        _origins = new OriginPolicy(options.AllowedOrigins);
-        _proxies = ProxyList.Parse(options.TrustedProxies);
-        _limiter = new ConnectionLimiter(options.MaxConnections, options.MaxConnectionsPerIp);
-        _settings = new ConnectionSettings
+        _origins = new OriginPolicy(settings.AllowedOrigins);
+        _proxies = ProxyList.Parse(settings.TrustedProxies);
+        _limiter = new ConnectionLimiter(settings.MaxConnections, settings.MaxConnectionsPerIp);
+        _settings = settings.Connection with
         {
-            Receiver = new ReceiverOptions { MaxMessageBytes = options.MaxMessageBytes },
-            MaxSendBufferBytes = options.MaxSendBufferBytes,
-            SendTimeout = options.SendTimeout,
-            PingInterval = options.PingInterval,
-            IdleTimeout = options.IdleTimeout,
-            CloseTimeout = options.CloseTimeout,
             Metrics = metrics,
-            Deflate = options.Deflate && MessageInflater.IsSupported
-                ? new DeflateOptions { ContextTakeover = options.DeflateContextTakeover, Threshold = options.DeflateThreshold }
-                : null,
+            Deflate = MessageInflater.IsSupported ? settings.Connection.Deflate : null,
         };
-        if (options.Deflate && !MessageInflater.IsSupported)
+        if (settings.Connection.Deflate is not null && !MessageInflater.IsSupported)
             _log.Warn("permessage-deflate is off: the app switch System.IO.Compression.UseStrictValidation prevents inflating frame by frame");
         // Loaded before listening, so a wrong path or a key that does not match stops the start with the reason.
-        _tls = options.TlsEnabled ? TlsCertificates.Load(options.TlsCert, options.TlsKey) : null;
-        IPAddress address = options.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(options.Host);
-        _listener = new TcpListener(address, options.Port);
+        _tls = settings.TlsEnabled ? TlsCertificates.Load(settings.TlsCert, settings.TlsKey) : null;
+        IPAddress address = settings.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(settings.Host);
+        _listener = new TcpListener(address, settings.Port);
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listener.LocalEndpoint;
@@ -145,7 +137,7 @@ public sealed class Server : IAsyncDisposable
         // The handshake deadline (slowloris) runs from the accept: it covers the TLS handshake and the request head
         // (RFC 6455 §10.4 [6455-10.4-handshake-timeout]).
         var handshakeDeadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        handshakeDeadline.CancelAfter(_options.HandshakeTimeout);
+        handshakeDeadline.CancelAfter(_config.HandshakeTimeout);
         try
         {
             if (_tls is not null)
@@ -233,7 +225,7 @@ public sealed class Server : IAsyncDisposable
         Task shutdown = tls.ShutdownAsync();
         try
         {
-            await shutdown.WaitAsync(_options.CloseTimeout);
+            await shutdown.WaitAsync(_settings.CloseTimeout);
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException
             or TimeoutException or AuthenticationException or SocketException)
@@ -320,8 +312,8 @@ public sealed class Server : IAsyncDisposable
         }
 
         // --inspector: a connection whose address names a watcher's token reports its frames to that watcher.
-        Inspector.InspectorHub.Watch? watch = null;
-        Inspector.FrameTap? tap = _inspector?.Attach(request, response, client, deflate is not null, out watch);
+        IFrameTapWatch? watch = null;
+        FrameTap? tap = _inspector?.Attach(request, response, client, deflate is not null, out watch);
         // A connection may live for days: keep what the log needs and let the request head and its headers go.
         string path = request.Path;
         request = null;
@@ -378,7 +370,7 @@ public sealed class Server : IAsyncDisposable
                 return (null, null);
             }
             ReadOnlySequence<byte> buffer = read.Buffer;
-            HttpParseStatus status = HttpRequestParser.TryParse(buffer, _options.MaxHeaderBytes, out HttpRequest? request, out SequencePosition consumed, out HttpError error);
+            HttpParseStatus status = HttpRequestParser.TryParse(buffer, _config.MaxHeaderBytes, out HttpRequest? request, out SequencePosition consumed, out HttpError error);
             switch (status)
             {
                 case HttpParseStatus.Complete:
@@ -436,7 +428,7 @@ public sealed class Server : IAsyncDisposable
         {
             socket.Shutdown(SocketShutdown.Send);
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            deadline.CancelAfter(_options.CloseTimeout);
+            deadline.CancelAfter(_settings.CloseTimeout);
             while (await socket.ReceiveAsync(sink, SocketFlags.None, deadline.Token) > 0) { }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException) { }
@@ -460,7 +452,7 @@ public sealed class Server : IAsyncDisposable
 
     private async Task HeartbeatLoopAsync()
     {
-        double shortest = new[] { _options.PingInterval, _options.IdleTimeout, _options.CloseTimeout, _options.SendTimeout }.Min().TotalMilliseconds;
+        double shortest = new[] { _settings.PingInterval, _settings.IdleTimeout, _settings.CloseTimeout, _settings.SendTimeout }.Min().TotalMilliseconds;
         var tick = TimeSpan.FromMilliseconds(Math.Clamp(shortest / 4, 10, 1000));
         using var timer = new PeriodicTimer(tick);
         try
@@ -503,7 +495,7 @@ public sealed class Server : IAsyncDisposable
 
         // The heartbeat keeps enforcing the close timeout while we wait.
         Task all = Task.WhenAll(_running.Values);
-        Task finished = await Task.WhenAny(all, Task.Delay(_options.ShutdownTimeout));
+        Task finished = await Task.WhenAny(all, Task.Delay(_config.ShutdownTimeout));
         if (finished != all)
         {
             foreach (WebSocketConnection connection in _open.Values)

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
-using RawSocketChat.Inspector;
 using RawSocketChat.Protocol;
 using RawSocketChat.Protocol.Deflate;
 

@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Net;
 using System.Text;
-using RawSocketChat.Hosting;
 using RawSocketChat.Http;
 using RawSocketChat.Protocol.Deflate;
+using RawSocketChat.Transport;
 
 namespace RawSocketChat.Fuzz;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using MongoDB.Driver;
+using RawSocketChat.Diagnostics;
 using RawSocketChat.Hosting;
 using RawSocketChat.Storage;
 using RawSocketChat.Storage.Mongo;
@@ -110,7 +111,7 @@ public sealed class MongoOptionsTests
             Port = 0,
             Mongo = $"mongodb://127.0.0.1:{port}/chat?directConnection=true",
             MongoTimeout = TimeSpan.FromSeconds(1),
-            LogLevel = RawSocketChat.Hosting.LogLevel.None,
+            LogLevel = RawSocketChat.Diagnostics.LogLevel.None,
         };
         var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => App.StartAsync(options, new Log(options.LogLevel, TextWriter.Null)));
         Assert.Contains($"127.0.0.1:{port}", error.Message);

@@ -12,6 +12,12 @@ public sealed record MongoStoreOptions
     /// <summary>The database used when the connection string names none.</summary>
     public const string DefaultDatabase = "rawsocketchat";
 
+    /// <summary>The default <see cref="WriteConcern"/>, as <c>--mongo-write-concern</c> spells it (<see cref="ParseWriteConcern"/>).</summary>
+    public const string DefaultWriteConcern = "majority";
+
+    /// <summary>The default <see cref="Timeout"/>.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary><c>mongodb://</c> or <c>mongodb+srv://</c>; the path names the database (default <see cref="DefaultDatabase"/>).</summary>
     public required string ConnectionString { get; init; }
 
@@ -19,13 +25,13 @@ public sealed record MongoStoreOptions
     /// Acknowledgement every write waits for: <c>majority</c> (default) or a number of members. Always with the
     /// journal (<c>j: true</c>), because the chat's <c>ack</c> promises the message survives a crash.
     /// </summary>
-    public WriteConcern WriteConcern { get; init; } = new WriteConcern("majority", journal: true);
+    public WriteConcern WriteConcern { get; init; } = new WriteConcern(DefaultWriteConcern, journal: true);
 
     /// <summary>
     /// How long start-up waits for the server, and how long an operation waits for a usable server (the driver's
     /// server-selection timeout) before it fails with <see cref="StoreUnavailableException"/>.
     /// </summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Timeout { get; init; } = DefaultTimeout;
 
     /// <summary>
     /// Whether the TTL indexes (sessions, bans, mutes) are created. Always in production; the conformance suite turns

@@ -1,7 +1,7 @@
 using System.Net;
-using RawSocketChat.Hosting;
+using RawSocketChat.Transport;
 
-namespace RawSocketChat.Tests.Hosting;
+namespace RawSocketChat.Tests.Transport;
 
 /// <summary>
 /// X-Forwarded-For is a list a client can start with anything it likes; each proxy appends the address it received

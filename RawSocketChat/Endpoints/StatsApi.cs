@@ -1,7 +1,8 @@
+using RawSocketChat.Chat;
 using RawSocketChat.Http;
 using RawSocketChat.Transport;
 
-namespace RawSocketChat.Chat;
+namespace RawSocketChat.Endpoints;
 
 /// <summary>
 /// <c>GET /api/stats</c>: the numbers of the <c>stats</c> command as a JSON document, for an admin's session token

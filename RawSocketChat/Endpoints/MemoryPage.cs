@@ -1,9 +1,10 @@
 using System.Net;
 using System.Text.Json;
+using RawSocketChat.Diagnostics;
 using RawSocketChat.Http;
 using RawSocketChat.Transport;
 
-namespace RawSocketChat.Monitoring;
+namespace RawSocketChat.Endpoints;
 
 /// <summary>
 /// <c>GET /debug/memory</c>, served only with <c>--diagnostics on</c> and only to loopback clients: what the server

@@ -1,7 +1,8 @@
+using RawSocketChat.Diagnostics;
 using RawSocketChat.Http;
 using RawSocketChat.Transport;
 
-namespace RawSocketChat.Monitoring;
+namespace RawSocketChat.Endpoints;
 
 /// <summary><c>GET /metrics</c>: the counters of <see cref="ServerMetrics"/> for a Prometheus server to scrape.</summary>
 public sealed class MetricsPage(ServerMetrics metrics)

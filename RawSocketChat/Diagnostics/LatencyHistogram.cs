@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace RawSocketChat.Monitoring;
+namespace RawSocketChat.Diagnostics;
 
 /// <summary>
 /// Durations counted into fixed buckets (Prometheus histogram semantics: each bucket counts the observations up to

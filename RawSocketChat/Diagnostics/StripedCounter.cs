@@ -1,4 +1,4 @@
-namespace RawSocketChat.Monitoring;
+namespace RawSocketChat.Diagnostics;
 
 /// <summary>
 /// A counter that many threads add to at once without fighting over one cache line: each processor adds to its own

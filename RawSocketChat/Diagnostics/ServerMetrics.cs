@@ -1,4 +1,4 @@
-namespace RawSocketChat.Monitoring;
+namespace RawSocketChat.Diagnostics;
 
 /// <summary>
 /// The server's counters, served at <c>GET /metrics</c>. One instance per server: the transport counts connections,

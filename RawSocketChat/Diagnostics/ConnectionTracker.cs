@@ -1,4 +1,4 @@
-namespace RawSocketChat.Monitoring;
+namespace RawSocketChat.Diagnostics;
 
 /// <summary>
 /// Weak references to every WebSocket connection the server opened, kept only with <c>--diagnostics on</c>. After a

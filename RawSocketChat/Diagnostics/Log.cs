@@ -1,4 +1,4 @@
-namespace RawSocketChat.Hosting;
+namespace RawSocketChat.Diagnostics;
 
 public enum LogLevel { Trace, Debug, Info, Warn, Error, None }
 

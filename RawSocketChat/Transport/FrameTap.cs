@@ -7,7 +7,7 @@ using System.Text.Json;
 using RawSocketChat.Http;
 using RawSocketChat.Protocol;
 
-namespace RawSocketChat.Inspector;
+namespace RawSocketChat.Transport;
 
 /// <summary>
 /// What the frame inspector shows of one connection that asked to be inspected: the opening handshake, every frame

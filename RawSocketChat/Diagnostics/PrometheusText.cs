@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace RawSocketChat.Monitoring;
+namespace RawSocketChat.Diagnostics;
 
 /// <summary>
 /// Writes the Prometheus text exposition format, version 0.0.4: for each metric family a <c># HELP</c> line, a

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace RawSocketChat.Hosting;
+namespace RawSocketChat.Transport;
 
 /// <summary>
 /// The reverse proxies whose <c>X-Forwarded-For</c> we believe (<c>--trusted-proxies</c>). Anyone can send that
