@@ -98,6 +98,13 @@ public sealed class WebSocketProtocol : IDisposable
     /// <summary>How the connection ended (or is ending): the first Close sent or received, a failure, a drop.</summary>
     public CloseInfo? CloseInfo => _closeInfo;
 
+    /// <summary>
+    /// Whether a message the receiver completed goes to the application: while open; after our Close, messages still
+    /// in flight from the peer are read and dropped. It only reads the state, so the reading thread may ask it without
+    /// the send lock (the transport does, for every message).
+    /// </summary>
+    public bool DeliversMessages => _state == ConnectionState.Open;
+
     /// <summary>The receiver is between messages: whole frames may be handed to it next (the inspector's injections).</summary>
     public bool IsBetweenMessages => _receiver.IsBetweenMessages;
 
@@ -127,8 +134,7 @@ public sealed class WebSocketProtocol : IDisposable
         switch (received.Status)
         {
             case ReceiveStatus.Message:
-                // After our Close, the peer may still have messages in flight; they are not delivered.
-                return _state == ConnectionState.Open ? ProtocolAction.Deliver : ProtocolAction.None;
+                return DeliversMessages ? ProtocolAction.Deliver : ProtocolAction.None;
 
             case ReceiveStatus.Ping:
                 // RFC 6455 §5.5.2 [6455-5.5.2-pong] [6455-5.5.2-pong-soon]: answer a Ping with a Pong, at once;

@@ -341,6 +341,14 @@ public sealed class WebSocketConnection
                     _input.AdvanceTo(buffer.Start, buffer.End);
                     break;
                 }
+                if (result.Status == ReceiveStatus.Message && _tap is null)
+                {
+                    // The hot path, inline: a message writes nothing, so it takes no lock and no extra async frame.
+                    _settings.Metrics?.MessageReceived();
+                    if (_protocol.DeliversMessages)
+                        await handler.OnMessageAsync(this, result.Opcode, result.Payload);
+                    continue;
+                }
                 if (result.Status is ReceiveStatus.Close or ReceiveStatus.Failed)
                     _input.AdvanceTo(buffer.Start, buffer.End);
                 if (!await ActAsync(handler, result))
@@ -365,7 +373,13 @@ public sealed class WebSocketConnection
     {
         _tap?.Parsed(result);
         if (result.Status == ReceiveStatus.Message)
+        {
+            // The common case writes nothing, so it takes no lock.
             _settings.Metrics?.MessageReceived();
+            if (_protocol.DeliversMessages)
+                await handler.OnMessageAsync(this, result.Opcode, result.Payload);
+            return true;
+        }
         ProtocolAction action;
         lock (_sendLock)
         {
@@ -377,16 +391,7 @@ public sealed class WebSocketConnection
             if (action == ProtocolAction.CloseTcp)
                 CompleteOutputLocked();
         }
-        switch (action)
-        {
-            case ProtocolAction.Deliver:
-                await handler.OnMessageAsync(this, result.Opcode, result.Payload);
-                return true;
-            case ProtocolAction.CloseTcp:
-                return false;
-            default:
-                return true;
-        }
+        return action != ProtocolAction.CloseTcp;
     }
 
     /// <summary>
