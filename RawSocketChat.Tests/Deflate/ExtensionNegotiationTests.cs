@@ -186,9 +186,10 @@ public class ExtensionNegotiationTests
 
     [Fact]
     [Trait("Rfc", "6455-9.1-malformed-deflate-off")]
-    public void With_deflate_off_the_header_is_ignored_even_when_malformed()
+    public void With_deflate_off_a_malformed_header_is_still_a_bad_request_and_a_good_one_is_declined()
     {
-        HttpResponse response = Answer(deflate: null, out DeflateParameters? agreed, "permessage-deflate; \"broken");
+        Assert.Equal(400, Answer(deflate: null, out _, "permessage-deflate; \"broken").StatusCode);
+        HttpResponse response = Answer(deflate: null, out DeflateParameters? agreed, "permessage-deflate; client_max_window_bits");
         Assert.Equal(101, response.StatusCode);
         Assert.Null(ResponseExtensions(response));
         Assert.Null(agreed);

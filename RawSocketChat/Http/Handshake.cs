@@ -95,16 +95,17 @@ public static class Handshake
         // Step 8. RFC 6455 §4.2.2 item 5.6 (/extensions/) and §9.1: the client offers extensions in order of
         // preference; we accept at most one, permessage-deflate (RFC 7692), with parameters we can honour, and name it
         // in the 101. An offer we cannot honour is declined (no header); a header that breaks the grammar of
-        // RFC 6455 §9.1 is a bad request [6455-9.1-malformed]. With --deflate off it is not read at all, malformed or
-        // not (a deviation: [6455-9.1-malformed-deflate-off]).
-        if (deflate is not null && request.Count(ExtensionNegotiation.HeaderName) > 0)
+        // RFC 6455 §9.1 is a bad request [6455-9.1-malformed] — with --deflate off too, when nothing would be
+        // accepted anyway [6455-9.1-malformed-deflate-off]: a broken header is a broken client either way.
+        if (request.Count(ExtensionNegotiation.HeaderName) > 0)
         {
             IEnumerable<string> lines = request.Headers
                 .Where(h => string.Equals(h.Key, ExtensionNegotiation.HeaderName, StringComparison.OrdinalIgnoreCase))
                 .Select(h => h.Value);
             if (!ExtensionNegotiation.TryParse(lines, out List<ExtensionOffer> offers))
                 return HttpResponse.Error(400, "Sec-WebSocket-Extensions is malformed");
-            extension = ExtensionNegotiation.NegotiateDeflate(offers, deflate);
+            if (deflate is not null)
+                extension = ExtensionNegotiation.NegotiateDeflate(offers, deflate);
         }
 
         // Step 9. RFC 6455 §4.2.2 item 5.4 (/key/): prove that we read this handshake as WebSocket, so that no HTTP
