@@ -92,18 +92,21 @@ public sealed class HeartbeatTests
         await Eventually.TrueAsync(() => server.LogText.Contains("idle timeout"), "the idle-timeout close to be logged"); // logged as the connection unwinds, just after TCP
     }
 
+    /// <summary>A server that closes an idle client quickly and waits for its answer far longer than a test takes.</summary>
+    private static Task<TestServer> StartClosingIdleAsync() => TestServer.StartAsync(o =>
+    {
+        o.PingInterval = PingInterval;
+        o.IdleTimeout = IdleTimeout;
+        o.CloseTimeout = TimeSpan.FromSeconds(30);
+    });
+
     [Fact]
     [Trait("Rfc", "6455-5.5.1-no-data-after-close")]
     [Trait("Rfc", "6455-5.5.1-close-tcp")]
     [Trait("Rfc", "6455-7.1.1-server-first")]
     public async Task Server_initiated_close_ends_as_soon_as_the_client_answers_it()
     {
-        await using TestServer server = await TestServer.StartAsync(o =>
-        {
-            o.PingInterval = PingInterval;
-            o.IdleTimeout = IdleTimeout;
-            o.CloseTimeout = TimeSpan.FromSeconds(30); // far longer than the test may take
-        });
+        await using TestServer server = await StartClosingIdleAsync();
         await using RawClient client = await RawClient.OpenAsync(server);
 
         ServerFrame close = await client.ReadDataFrameAsync();
@@ -128,12 +131,7 @@ public sealed class HeartbeatTests
     [Trait("Rfc", "6455-5.5.2-pong-after-close")]
     public async Task Ping_sent_after_the_servers_close_still_gets_its_pong()
     {
-        await using TestServer server = await TestServer.StartAsync(o =>
-        {
-            o.PingInterval = PingInterval;
-            o.IdleTimeout = IdleTimeout;
-            o.CloseTimeout = TimeSpan.FromSeconds(30); // far longer than the test may take
-        });
+        await using TestServer server = await StartClosingIdleAsync();
         await using RawClient client = await RawClient.OpenAsync(server);
 
         ServerFrame close = await client.ReadDataFrameAsync();
