@@ -147,7 +147,7 @@ public sealed class WebSocketConnection
         if (_injected is null || !IsOpen)
             return false;
         _injected.Enqueue(frames);
-        _input.CancelPendingRead(); // wakes the receive loop, which tells this from Abort by the queue
+        _input.CancelPendingRead(); // wakes the receive loop, which tells this from Abort by the state: still open
         return true;
     }
 
