@@ -286,9 +286,9 @@ public sealed class WebSocketReceiver : IDisposable
         }
 
         // RFC 6455 §10.4 [6455-10.4-frame-limit]: the limit is decided from the declared length, before a byte of
-        // payload is buffered: a frame that
-        // claims 2^62 bytes allocates nothing. A compressed message is held to the limit by its inflated size, while
-        // inflating (DrainInflater): its declared lengths count compressed bytes, which are never accumulated.
+        // payload is buffered: a frame that claims 2^62 bytes allocates nothing. A compressed message is held to the
+        // limit by its inflated size, while inflating (DrainInflater): its declared lengths count compressed bytes,
+        // which are never accumulated.
         if (!_messageCompressed && frame.PayloadLength > _options.MaxMessageBytes - _messageLength)
             return ProtocolError.MessageTooBig;
         return ProtocolError.None;

@@ -231,16 +231,8 @@ public sealed class FrameTap
         return s.ToString();
     }
 
-    internal static string OpcodeName(Opcode opcode) => opcode switch
-    {
-        Opcode.Continuation => "continuation",
-        Opcode.Text => "text",
-        Opcode.Binary => "binary",
-        Opcode.Close => "close",
-        Opcode.Ping => "ping",
-        Opcode.Pong => "pong",
-        _ => $"reserved 0x{(int)opcode:x}",
-    };
+    internal static string OpcodeName(Opcode opcode) =>
+        opcode.IsDefined() ? opcode.ToString().ToLowerInvariant() : $"reserved 0x{(int)opcode:x}";
 
     /// <summary>
     /// Cuts one direction's byte stream into frames, however the reads split it: a header is collected until

@@ -341,14 +341,6 @@ public sealed class WebSocketConnection
                     _input.AdvanceTo(buffer.Start, buffer.End);
                     break;
                 }
-                if (result.Status == ReceiveStatus.Message && _tap is null)
-                {
-                    // The hot path, inline: a message writes nothing, so it takes no lock and no extra async frame.
-                    _settings.Metrics?.MessageReceived();
-                    if (_protocol.DeliversMessages)
-                        await handler.OnMessageAsync(this, result.Opcode, result.Payload);
-                    continue;
-                }
                 if (result.Status is ReceiveStatus.Close or ReceiveStatus.Failed)
                     _input.AdvanceTo(buffer.Start, buffer.End);
                 if (!await ActAsync(handler, result))
@@ -374,7 +366,7 @@ public sealed class WebSocketConnection
         _tap?.Parsed(result);
         if (result.Status == ReceiveStatus.Message)
         {
-            // The common case writes nothing, so it takes no lock.
+            // A message writes nothing, so it takes no lock (the protocol only reads its state).
             _settings.Metrics?.MessageReceived();
             if (_protocol.DeliversMessages)
                 await handler.OnMessageAsync(this, result.Opcode, result.Payload);
