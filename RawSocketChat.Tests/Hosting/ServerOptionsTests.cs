@@ -138,6 +138,10 @@ public class ServerOptionsTests
     [InlineData("--trusted-proxies", "not-an-ip")]
     [InlineData("--send-timeout", "0s")]
     [InlineData("--diagnostics", "yes")]
+    [InlineData("--inspector", "yes")]
+    [InlineData("--room-list-interval", "5ms")] // below 10 ms: a busy server would send everyone updates nonstop
+    [InlineData("--room-list-interval", "2h")]  // above 1 h: a list that never updates
+    [InlineData("--room-list-interval", "0s")]
     public void Bad_value_is_an_error_naming_the_option(string option, string value) =>
         Assert.Contains(option, ParseError(option, value));
 

@@ -130,6 +130,32 @@ public sealed class InspectorTests
     }
 
     [Fact]
+    public async Task A_feed_answers_every_bad_command_with_an_error_and_stays_open()
+    {
+        await using TestServer server = await StartAsync();
+        await using ChatClient feed = await ChatClient.ConnectAsync(server.WebSocketUri("/inspect/feed"), offerSubprotocol: false);
+        async Task<string> ErrorFor(string text)
+        {
+            await feed.SendTextAsync(text);
+            JsonElement reply = await feed.ReceiveAsync(m => ChatClient.Type(m) is "error" or "watching");
+            Assert.Equal("error", ChatClient.Type(reply));
+            return reply.GetProperty("message").GetString()!;
+        }
+
+        Assert.Contains("watch", await ErrorFor("not json"));
+        Assert.Contains("watch", await ErrorFor("""{"watch":42}"""));
+        Assert.Contains("16 to 64", await ErrorFor("""{"watch":"short"}"""));
+        Assert.Contains("16 to 64", await ErrorFor("""{"watch":"has spaces in it, many of them"}"""));
+        Assert.Contains("no open connection", await ErrorFor("""{"inject":"ping"}""")); // watching nothing yet
+        string token = NewToken();
+        await feed.SendJsonAsync(new { watch = token });
+        Assert.Equal("watching", ChatClient.Type(await feed.ReceiveAsync(m => ChatClient.Type(m) is "error" or "watching")));
+        Assert.Contains("already watches", await ErrorFor($$"""{"watch":"{{NewToken()}}"}"""));
+        Assert.Contains("nothing to inject", await ErrorFor("""{"inject":"rm -rf"}"""));
+        Assert.False(feed.IsClosed);
+    }
+
+    [Fact]
     public async Task The_inspector_is_off_by_default()
     {
         await using TestServer server = await StartAsync(on: false);
