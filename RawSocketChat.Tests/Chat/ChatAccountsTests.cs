@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RawSocketChat.Chat.Commands;
 using RawSocketChat.Chat;
 using RawSocketChat.Tests.Support;
 

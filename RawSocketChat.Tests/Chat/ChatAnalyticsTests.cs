@@ -1,9 +1,9 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Text;
+using System.Net;
 using System.Text.Json;
-using RawSocketChat.Chat;
+using System.Text;
+using RawSocketChat.Chat.Stats;
 using RawSocketChat.Tests.Monitoring;
 using RawSocketChat.Tests.Support;
 using static RawSocketChat.Tests.Chat.ChatTestHelpers;
@@ -100,7 +100,7 @@ public sealed class ChatAnalyticsTests
         await using (root)
         {
             // More rooms with messages than are listed (the lobby and these), each busier than the last: the quietest are left out.
-            int rooms = ChatService.RoomsWithTopPosters + 1;
+            int rooms = StatsModule.RoomsWithTopPosters + 1;
             for (int r = 0; r < rooms; r++)
             {
                 string room = $"room{r:00}";
@@ -113,7 +113,7 @@ public sealed class ChatAnalyticsTests
             var posters = new List<ChatClient>();
             try
             {
-                for (int k = 0; k <= ChatService.TopPostersPerRoom; k++)
+                for (int k = 0; k <= StatsModule.TopPostersPerRoom; k++)
                 {
                     ChatClient poster = await ChatClient.GuestAsync(server, $"poster{k}");
                     posters.Add(poster);
@@ -125,10 +125,10 @@ public sealed class ChatAnalyticsTests
                 JsonElement stats = await root.AskAsync(new { type = "stats" });
                 JsonElement[] byRoom = stats.GetProperty("topPostersByRoom").EnumerateArray().ToArray();
                 // The lobby has 21 messages, room10 11, room09 10, ...: the busiest first, as in "rooms".
-                string[] expectedRooms = ["lobby", .. Enumerable.Range(0, rooms).Reverse().Take(ChatService.RoomsWithTopPosters - 1).Select(r => $"room{r:00}")];
+                string[] expectedRooms = ["lobby", .. Enumerable.Range(0, rooms).Reverse().Take(StatsModule.RoomsWithTopPosters - 1).Select(r => $"room{r:00}")];
                 Assert.Equal(expectedRooms, byRoom.Select(r => Text(r, "room")));
                 Assert.Equal(expectedRooms, stats.GetProperty("rooms").EnumerateArray().Take(expectedRooms.Length).Select(r => Text(r, "room")));
-                Assert.Equal(Enumerable.Range(1, ChatService.TopPostersPerRoom).Reverse().Select(k => ($"poster{k}", true, k + 1L)),
+                Assert.Equal(Enumerable.Range(1, StatsModule.TopPostersPerRoom).Reverse().Select(k => ($"poster{k}", true, k + 1L)),
                     Posters(byRoom[0].GetProperty("posters")));
                 Assert.All(byRoom.Skip(1), r => Assert.Equal(("root", false), Posters(r.GetProperty("posters")).Select(p => (p.User, p.Guest)).Single()));
             }

@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using RawSocketChat.Chat;
+using RawSocketChat.Chat.Commands;
 
 namespace RawSocketChat.Tests.Chat;
 
@@ -10,10 +11,10 @@ public sealed class CommandParserTests
 {
     private static readonly CommandParser Parser = new(CommandParser.CommandLimitFor(2000));
 
-    private static ChatCommand Parse(string json)
+    private static CommandFields Parse(string json)
     {
-        Assert.True(Parser.TryParse(Encoding.UTF8.GetBytes(json), out ChatCommand? command, out CommandError error), error.Message);
-        return command!;
+        Assert.True(Parser.TryParse(Encoding.UTF8.GetBytes(json), out CommandFields command, out CommandError error), error.Message);
+        return command;
     }
 
     private static CommandError Fail(string json)
@@ -25,7 +26,7 @@ public sealed class CommandParserTests
     [Fact]
     public void Reads_every_known_field()
     {
-        ChatCommand c = Parse("""
+        CommandFields c = Parse("""
             {"type":"send","name":"n","password":"p","color":"#123456","token":"t","room":"lobby",
              "text":"hi \"there\" \u00e9","ref":"c17","before":"0123456789abcdef01234567","limit":25}
             """);
@@ -44,7 +45,7 @@ public sealed class CommandParserTests
     [Fact]
     public void Reads_the_fields_of_edits_direct_messages_and_moderation()
     {
-        ChatCommand c = Parse("""
+        CommandFields c = Parse("""
             {"type":"mute","to":"bob","id":"0123456789abcdef01234567","user":"mallory","reason":"spam \u00e9","seconds":600}
             """);
         Assert.Equal("bob", c.To);
@@ -72,7 +73,7 @@ public sealed class CommandParserTests
     [Fact]
     public void Ignores_unknown_fields_of_any_shape_and_escaped_names_still_count()
     {
-        ChatCommand c = Parse("""{"x":{"y":[1,2,{"z":null}]},"t\u0079pe":"rooms","n":true}""");
+        CommandFields c = Parse("""{"x":{"y":[1,2,{"z":null}]},"t\u0079pe":"rooms","n":true}""");
         Assert.Equal("rooms", c.Type);
     }
 
@@ -149,8 +150,8 @@ public sealed class CommandParserTests
         Prop.ForAll(Arb.From(Gen.ArrayOf(Gen.Elements<byte>((byte)'{', (byte)'}', (byte)'[', (byte)']', (byte)'"', (byte)':', (byte)',', (byte)'\\',
             (byte)'t', (byte)'y', (byte)'p', (byte)'e', (byte)'1', (byte)' ', 0xC3, 0xA9, 0xFF, 0))), bytes =>
         {
-            bool ok = Parser.TryParse(bytes, out ChatCommand? command, out CommandError error);
-            return ok ? command is not null : error.Code is not null;
+            bool ok = Parser.TryParse(bytes, out CommandFields command, out CommandError error);
+            return ok ? command.Type is not null : error.Code is not null && command.Type is null;
         });
 
     [Property(MaxTest = 200)]
@@ -158,9 +159,9 @@ public sealed class CommandParserTests
         Prop.ForAll(Arb.From(Gen.Constant(value.Get)), text =>
         {
             string json = System.Text.Json.JsonSerializer.Serialize(new { type = "send", text });
-            bool ok = Parser.TryParse(Encoding.UTF8.GetBytes(json), out ChatCommand? command, out _);
+            bool ok = Parser.TryParse(Encoding.UTF8.GetBytes(json), out CommandFields command, out _);
             // Strings with lone surrogates are serialized as escapes that are not valid Unicode: refused, never mangled.
-            return ok ? command!.Text == text : !IsWellFormed(text);
+            return ok ? command.Text == text : !IsWellFormed(text);
         });
 
     private static bool IsWellFormed(string s)

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using RawSocketChat.Chat;
+using RawSocketChat.Chat.Commands;
 using RawSocketChat.Tests.Docs;
 using RawSocketChat.Tests.Support;
 using static RawSocketChat.Tests.Chat.ChatTestHelpers;
@@ -8,7 +8,7 @@ using static RawSocketChat.Tests.Chat.ChatTestHelpers;
 namespace RawSocketChat.Tests.Chat;
 
 /// <summary>
-/// The table of commands (<see cref="ChatService.Commands"/>) is the one list: it matches what docs/protocol.md
+/// The table of commands (<see cref="CommandTable.All"/>) is the one list: it matches what docs/protocol.md
 /// documents, and its access column is what the server answers before login and above one's role.
 /// </summary>
 public sealed partial class CommandTableTests
@@ -20,7 +20,7 @@ public sealed partial class CommandTableTests
     public void Every_documented_command_is_in_the_table_and_every_command_in_the_table_is_documented()
     {
         string[] documented = ClientCommand().Matches(Repo.Read("docs/protocol.md")).Select(m => m.Groups[1].Value).Distinct().Order().ToArray();
-        Assert.Equal(documented, ChatService.Commands.Keys.Order());
+        Assert.Equal(documented, CommandTable.All.Keys.Order());
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public sealed partial class CommandTableTests
         await using (root)
         {
             await using ChatClient moderator = await ModeratorAsync(server, root, "mod");
-            foreach (CommandSpec command in ChatService.Commands.Values)
+            foreach (CommandSpec command in CommandTable.All.Values)
             {
                 // The bare command, without its fields: the access check comes first, so the answer is about who sent it.
                 var bare = new { type = command.Type };
@@ -56,6 +56,6 @@ public sealed partial class CommandTableTests
     [Fact]
     public void Only_typing_goes_unanswered_when_rate_limited()
     {
-        Assert.Equal(["typing"], ChatService.Commands.Values.Where(c => c.Rate == RateClass.BestEffort).Select(c => c.Type));
+        Assert.Equal(["typing"], CommandTable.All.Values.Where(c => c.Rate == RateClass.BestEffort).Select(c => c.Type));
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
-using RawSocketChat.Chat;
+using RawSocketChat.Chat.Accounts;
+using RawSocketChat.Chat.RateLimits;
 
 namespace RawSocketChat.Tests.Chat;
 

@@ -1,3 +1,4 @@
+using RawSocketChat.Chat.Rooms;
 using RawSocketChat.Chat;
 
 namespace RawSocketChat.Tests.Chat;

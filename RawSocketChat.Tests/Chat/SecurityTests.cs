@@ -1,5 +1,5 @@
 using System.Text;
-using RawSocketChat.Chat;
+using RawSocketChat.Chat.Accounts;
 
 namespace RawSocketChat.Tests.Chat;
 

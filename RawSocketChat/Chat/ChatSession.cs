@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using RawSocketChat.Chat.RateLimits;
+using RawSocketChat.Chat.Rooms;
 using RawSocketChat.Transport;
 
 namespace RawSocketChat.Chat;

@@ -1,3 +1,4 @@
+using RawSocketChat.Chat.Stats;
 using RawSocketChat.Chat;
 using RawSocketChat.Http;
 using RawSocketChat.Transport;

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.Unicode;
 using RawSocketChat.Chat;
+using RawSocketChat.Chat.Commands;
 
 namespace RawSocketChat.Fuzz;
 
@@ -18,7 +19,7 @@ namespace RawSocketChat.Fuzz;
 /// <item>an accepted command has a type, every short field within MaxFieldBytes, text within the message limit, a
 ///   valid ref if any, and only well-formed UTF-16 strings;</item>
 /// <item>parse of encode is identity: the accepted command written back as minimal JSON parses to the same command
-///   (every string and integer property of <see cref="ChatCommand"/>, found by reflection);</item>
+///   (every string and integer field of <see cref="CommandFields"/>, found by reflection);</item>
 /// <item>TextRules.Normalize and NameRules never throw, and what Normalize accepts is within its length and has no
 ///   control characters but newline and tab;</item>
 /// <item>a parse allocates at most a small multiple of the message size.</item>
@@ -38,10 +39,10 @@ public sealed class ChatTarget : IFuzzTarget
         int maxTextLength = TextLengths[config & 3];
         var parser = new CommandParser(CommandParser.CommandLimitFor(maxTextLength));
 
-        ChatCommand? command = Parse(parser, message, out CommandError error, out bool ok);
+        CommandFields command = Parse(parser, message, out CommandError error, out bool ok);
         if (!ok)
         {
-            Invariant.Check(command is null, "rejected with a command");
+            Invariant.Check(command.Type is null, "rejected with a command");
             Invariant.Check(error.Code is ChatErrorCode.BadRequest or ChatErrorCode.TooLong, () => $"rejected with code '{error.Code}'");
             Invariant.Check(!string.IsNullOrEmpty(error.Message), "rejected without a message");
             Invariant.Check(error.Ref is null || IsValidRef(error.Ref), () => $"error echoes ref '{error.Ref}'");
@@ -50,12 +51,12 @@ public sealed class ChatTarget : IFuzzTarget
         }
 
         Invariant.Check(message.Length <= parser.MaxCommandBytes, "accepted a message over the limit");
-        if (command?.Type is null)
+        if (command.Type is null)
             throw new InvariantViolation("accepted without a command or a type");
-        foreach (PropertyInfo property in StringFields)
+        foreach (FieldInfo property in StringFields)
         {
             string? field = (string?)property.GetValue(command);
-            int max = property.Name == nameof(ChatCommand.Text) ? parser.MaxCommandBytes : CommandParser.MaxFieldBytes;
+            int max = property.Name == nameof(CommandFields.Text) ? parser.MaxCommandBytes : CommandParser.MaxFieldBytes;
             Invariant.Check(field is null || WellFormed(field) && Encoding.UTF8.GetByteCount(field) <= max,
                 () => $"'{JsonName(property)}' of {Encoding.UTF8.GetByteCount(field!)} bytes or ill-formed accepted");
         }
@@ -63,9 +64,9 @@ public sealed class ChatTarget : IFuzzTarget
 
         // Parse of encode is identity.
         byte[] encoded = Encode(command);
-        ChatCommand? again = Parse(parser, encoded, out CommandError againError, out bool againOk);
+        CommandFields again = Parse(parser, encoded, out CommandError againError, out bool againOk);
         Invariant.Check(againOk, () => $"re-encoded command rejected: {againError} ({Encoding.UTF8.GetString(encoded)})");
-        Invariant.Check(Same(command, again!), () => $"re-encoded command parsed differently: {Encoding.UTF8.GetString(encoded)}");
+        Invariant.Check(Same(command, again), () => $"re-encoded command parsed differently: {Encoding.UTF8.GetString(encoded)}");
 
         // What the handlers do next with the fields.
         if (command.Text is not null)
@@ -88,13 +89,13 @@ public sealed class ChatTarget : IFuzzTarget
             Invariant.Check(NameRules.IsValidColor(NameRules.ResolveColor(command.Color, "x")), "resolved color invalid");
     }
 
-    private static ChatCommand? Parse(CommandParser parser, ReadOnlySpan<byte> message, out CommandError error, out bool ok)
+    private static CommandFields Parse(CommandParser parser, ReadOnlySpan<byte> message, out CommandError error, out bool ok)
     {
         // Field strings (UTF-16: at most twice the bytes), the command, error messages and the JsonException thrown
         // for malformed JSON (with its stack trace): linear in the message, plus a constant.
         long bound = 4L * Math.Min(message.Length, parser.MaxCommandBytes) + 32 * 1024;
         long before = GC.GetAllocatedBytesForCurrentThread();
-        ok = parser.TryParse(message, out ChatCommand? command, out error);
+        ok = parser.TryParse(message, out CommandFields command, out error);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         int length = message.Length;
         Invariant.Check(!Invariant.CheckAllocations || allocated <= bound, () => $"CommandParser.TryParse allocated {allocated} bytes for {length}, bound {bound}");
@@ -106,24 +107,24 @@ public sealed class ChatTarget : IFuzzTarget
     private static bool WellFormed(string s) =>
         Utf8.FromUtf16(s, new byte[Encoding.UTF8.GetMaxByteCount(s.Length)], out _, out _, replaceInvalidSequences: false) == OperationStatus.Done;
 
-    // Every field of ChatCommand, found by reflection so that a field added to the protocol is fuzzed (and round-tripped)
-    // without touching this target. The JSON name is the property name in camel case ("Seconds" is "seconds").
-    private static readonly PropertyInfo[] StringFields = typeof(ChatCommand).GetProperties()
-        .Where(p => p.PropertyType == typeof(string)).ToArray();
+    // Every field of CommandFields, found by reflection so that a field added to the protocol is fuzzed (and
+    // round-tripped) without touching this target. The JSON name is the field name in camel case ("Seconds" is "seconds").
+    private static readonly FieldInfo[] StringFields = typeof(CommandFields).GetFields()
+        .Where(p => p.FieldType == typeof(string)).ToArray();
 
-    private static readonly PropertyInfo[] IntFields = typeof(ChatCommand).GetProperties()
-        .Where(p => p.PropertyType == typeof(int?)).ToArray();
+    private static readonly FieldInfo[] IntFields = typeof(CommandFields).GetFields()
+        .Where(p => p.FieldType == typeof(int?)).ToArray();
 
-    private static string JsonName(PropertyInfo property) => char.ToLowerInvariant(property.Name[0]) + property.Name[1..];
+    private static string JsonName(FieldInfo field) => char.ToLowerInvariant(field.Name[0]) + field.Name[1..];
 
-    private static bool Same(ChatCommand a, ChatCommand b) =>
+    private static bool Same(CommandFields a, CommandFields b) =>
         StringFields.Concat(IntFields).All(p => Equals(p.GetValue(a), p.GetValue(b)));
 
     /// <summary>
     /// The shortest JSON for a command: only '"', '\' and control characters escaped. No field comes out longer than
     /// it was sent, so a command within the limits stays within them.
     /// </summary>
-    private static byte[] Encode(ChatCommand c)
+    private static byte[] Encode(CommandFields c)
     {
         var json = new StringBuilder("{");
         void Field(string name, string? value)
@@ -148,9 +149,9 @@ public sealed class ChatTarget : IFuzzTarget
             }
             json.Append('"');
         }
-        foreach (PropertyInfo property in StringFields)
+        foreach (FieldInfo property in StringFields)
             Field(JsonName(property), (string?)property.GetValue(c));
-        foreach (PropertyInfo property in IntFields)
+        foreach (FieldInfo property in IntFields)
         {
             if (property.GetValue(c) is int number)
                 json.Append(json.Length > 1 ? "," : "").Append('"').Append(JsonName(property)).Append("\":")

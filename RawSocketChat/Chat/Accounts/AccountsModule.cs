@@ -1,0 +1,331 @@
+using System.Net;
+using RawSocketChat.Chat.Commands;
+using RawSocketChat.Chat.Moderation;
+using RawSocketChat.Chat.Presence;
+using RawSocketChat.Chat.Rooms;
+using RawSocketChat.Diagnostics;
+using RawSocketChat.Storage;
+using static RawSocketChat.Chat.Checks;
+
+namespace RawSocketChat.Chat.Accounts;
+
+/// <summary>
+/// Accounts: guest login, registration, password login, resume with a session token, logout — and what happens to
+/// a user's presence when a connection logs in or out. Owns the password hashing (and its gate) and the login
+/// throttle; who is online is <see cref="IPresence"/>, where the races for a name are settled.
+/// </summary>
+internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Log log, ServerMetrics metrics, IPresence presence,
+    IUserConnections connections, ILoginThrottle loginThrottle, ISanctions sanctions, AdminBootstrap admins,
+    RoomRegistry rooms, RoomListFeed roomList, IRoomLookup lookup, PresenceModule presenceModule, ChatLimits limits)
+{
+    public const int MinPasswordLength = 8;
+    public const int MaxPasswordLength = 1024;
+
+    private readonly PasswordHasher _hasher = new(settings.Pbkdf2Iterations);
+    // PBKDF2 at 600,000 iterations is ~0.2 s of one core. Without a cap, a burst of logins would take every core.
+    private readonly SemaphoreSlim _hashGate = new(Math.Max(1, Environment.ProcessorCount));
+
+    public ILoginThrottle Throttle => loginThrottle;
+
+    /// <summary><c>login</c>: a guest without a password, an account with one.</summary>
+    public Task LoginAsync(ChatSession session, LoginCommand command) =>
+        command.Password is null ? GuestLoginAsync(session, command) : PasswordLoginAsync(session, command);
+
+    private async Task GuestLoginAsync(ChatSession session, LoginCommand command)
+    {
+        if (!CheckLoggedOut(session, command.Ref) || !Require(session, command.Ref, command.Name, "name"))
+            return;
+        string name = command.Name!;
+        if (!CheckName(session, command.Ref, name) || !CheckColor(session, command.Ref, command.Color) || sanctions.RefuseIfBanned(session, command.Ref, name))
+            return;
+
+        var guest = new ChatUser(name, NameRules.ResolveColor(command.Color, name), Role.Guest);
+        if (!presence.TryClaimGuest(guest))
+        {
+            session.SendError(ChatErrorCode.NameTaken, $"'{name}' is in use right now", command.Ref);
+            return;
+        }
+        bool registered;
+        try
+        {
+            registered = await store.FindUserAsync(name) is not null;
+        }
+        catch
+        {
+            presence.RemoveConnection(guest.Key);
+            throw;
+        }
+        if (registered)
+        {
+            presence.RemoveConnection(guest.Key);
+            session.SendError(ChatErrorCode.NameTaken, $"'{name}' is a registered name: log in with its password", command.Ref);
+            return;
+        }
+
+        session.User = guest;
+        connections.Attach(session, guest);
+        if (sanctions.FindBan(guest.Name, DateTime.UtcNow) is { } ban)
+        {
+            SanctionReplies.Disconnect(session, ban); // banned while this login was in progress (see CompleteLoginAsync)
+            return;
+        }
+        log.Info($"chat login id={session.Id} user={guest.Name} role=guest client={session.Connection.ClientAddress}");
+        SendWelcome(session, guest, null, null, command.Ref);
+    }
+
+    private async Task PasswordLoginAsync(ChatSession session, LoginCommand command)
+    {
+        if (!CheckLoggedOut(session, command.Ref) || !Require(session, command.Ref, command.Name, "name"))
+            return;
+        string name = command.Name!, password = command.Password!;
+        string key = NameRules.Key(name);
+        IPAddress client = session.Connection.ClientAddress;
+        if (!loginThrottle.IsAllowed(key, client, Environment.TickCount64, out long retryAfter))
+        {
+            metrics.LoginRateLimited();
+            session.SendError(ChatErrorCode.RateLimited, "too many failed logins; try again later", command.Ref, retryAfter);
+            return;
+        }
+        if (NameRules.IsValidName(name) && sanctions.RefuseIfBanned(session, command.Ref, name))
+            return;
+
+        UserRecord? record = NameRules.IsValidName(name) && password.Length <= MaxPasswordLength ? await store.FindUserAsync(name) : null;
+        bool verified = await HashWorkAsync(() =>
+        {
+            if (record is not null)
+                return PasswordHasher.Verify(password, record.PasswordHash);
+            _hasher.WasteEquivalentTime(password.Length <= MaxPasswordLength ? password : "");
+            return false;
+        });
+        if (!verified)
+        {
+            loginThrottle.RecordFailure(key, client, Environment.TickCount64);
+            log.Info($"chat login-failed id={session.Id} name={(NameRules.IsValidName(name) ? name : "(invalid)")} client={client}");
+            session.SendError(ChatErrorCode.BadCredentials, "wrong name or password", command.Ref);
+            return;
+        }
+        loginThrottle.RecordSuccess(key);
+        await CompleteLoginAsync(session, ChatUser.From(record!), command, "login", token: null, expiresAt: null);
+    }
+
+    public async Task RegisterAsync(ChatSession session, RegisterCommand command)
+    {
+        if (!CheckLoggedOut(session, command.Ref)
+            || !Require(session, command.Ref, command.Name, "name") || !Require(session, command.Ref, command.Password, "password"))
+            return;
+        string name = command.Name!, password = command.Password!;
+        if (!CheckName(session, command.Ref, name) || !CheckColor(session, command.Ref, command.Color) || sanctions.RefuseIfBanned(session, command.Ref, name))
+            return;
+        if (password.Length < MinPasswordLength || password.Length > MaxPasswordLength)
+        {
+            session.SendError(ChatErrorCode.WeakPassword, $"a password has {MinPasswordLength} to {MaxPasswordLength} characters", command.Ref);
+            return;
+        }
+        IPAddress client = session.Connection.ClientAddress;
+        // Registrations share the per-IP login budget: hashing is expensive, and accounts should not be minted in bulk.
+        if (!loginThrottle.IsAllowed(null, client, Environment.TickCount64, out long retryAfter))
+        {
+            metrics.LoginRateLimited();
+            session.SendError(ChatErrorCode.RateLimited, "too many attempts from your address; try again later", command.Ref, retryAfter);
+            return;
+        }
+
+        string key = NameRules.Key(name);
+        if (!presence.TryReserve(key))
+        {
+            session.SendError(ChatErrorCode.NameTaken, $"'{name}' is in use right now", command.Ref);
+            return;
+        }
+        try
+        {
+            loginThrottle.RecordFailure(null, client, Environment.TickCount64);
+            // A name of --admin without an account is the operator's: only the admin secret registers it.
+            Role role = admins.IsAdminName(key) ? Role.Admin : Role.Member;
+            if (role == Role.Admin && !admins.Accepts(command.AdminSecret))
+            {
+                presence.CancelReservation(key);
+                session.SendError(ChatErrorCode.Forbidden, $"'{name}' is reserved for the server's admin: register it with the admin secret from the server's log", command.Ref);
+                log.Warn($"chat register refused user={name} reason=\"reserved admin name without the admin secret\" client={client}");
+                return;
+            }
+            string hash = await HashWorkAsync(() => _hasher.Hash(password));
+            var record = new UserRecord(name, hash, NameRules.ResolveColor(command.Color, name), role, DateTime.UtcNow);
+            if (!await store.CreateUserAsync(record))
+            {
+                presence.CancelReservation(key);
+                session.SendError(ChatErrorCode.NameTaken, $"'{name}' is already registered", command.Ref);
+                return;
+            }
+            log.Info($"chat register id={session.Id} user={name} role={role.ToWire()} client={client}");
+            await CompleteLoginAsync(session, ChatUser.From(record), command, "register", token: null, expiresAt: null, reserved: true);
+        }
+        catch
+        {
+            presence.CancelReservation(key);
+            throw;
+        }
+    }
+
+    public async Task ResumeAsync(ChatSession session, ResumeCommand command)
+    {
+        if (!CheckLoggedOut(session, command.Ref) || !Require(session, command.Ref, command.Token, "token"))
+            return;
+        IPAddress client = session.Connection.ClientAddress;
+        if (!loginThrottle.IsAllowed(null, client, Environment.TickCount64, out long retryAfter))
+        {
+            metrics.LoginRateLimited();
+            session.SendError(ChatErrorCode.RateLimited, "too many failed logins; try again later", command.Ref, retryAfter);
+            return;
+        }
+        byte[]? hash = SessionTokens.HashOf(command.Token!);
+        SessionRecord? stored = hash is null ? null : await store.FindSessionAsync(hash, DateTime.UtcNow);
+        UserRecord? record = stored is null ? null : await store.FindUserAsync(stored.UserName);
+        if (record is null)
+        {
+            loginThrottle.RecordFailure(null, client, Environment.TickCount64);
+            session.SendError(ChatErrorCode.InvalidToken, "the session is unknown, expired or logged out: log in again", command.Ref);
+            return;
+        }
+        if (sanctions.RefuseIfBanned(session, command.Ref, record.Name))
+            return;
+        await CompleteLoginAsync(session, ChatUser.From(record), command, "resume", command.Token, stored!.ExpiresAt, existingHash: hash);
+    }
+
+    /// <summary>
+    /// The common end of login, register and resume: a session token (new unless resuming), the connection counted
+    /// online, <c>welcome</c>, and <c>online</c> presence in the user's rooms when this is their first connection.
+    /// </summary>
+    private async Task CompleteLoginAsync(ChatSession session, ChatUser user, Command command, string how,
+        string? token, DateTime? expiresAt, byte[]? existingHash = null, bool reserved = false)
+    {
+        bool first = true;
+        if (reserved)
+            presence.CompleteReservation(user);
+        else if (!presence.TryAddConnection(user, out first))
+        {
+            session.SendError(ChatErrorCode.NameTaken, $"'{user.Name}' is in use right now", command.Ref);
+            return;
+        }
+
+        byte[] tokenHash;
+        try
+        {
+            if (token is null)
+            {
+                (token, tokenHash) = SessionTokens.Create();
+                DateTime now = DateTime.UtcNow;
+                expiresAt = now + settings.SessionTtl;
+                await store.CreateSessionAsync(new SessionRecord(tokenHash, user.Name, now, expiresAt.Value));
+            }
+            else
+            {
+                tokenHash = existingHash!;
+            }
+        }
+        catch
+        {
+            presence.RemoveConnection(user.Key);
+            throw;
+        }
+
+        session.User = user;
+        session.TokenHash = tokenHash;
+        connections.Attach(session, user);
+        // A ban that landed while this login was in progress did not see this connection: look again now that the
+        // ban would (it sets the ban, then looks for connections; this indexes the connection, then looks for the ban).
+        if (sanctions.FindBan(user.Name, DateTime.UtcNow) is { } ban)
+        {
+            SanctionReplies.Disconnect(session, ban);
+            return;
+        }
+        if (how != "register")
+            log.Info($"chat {how} id={session.Id} user={user.Name} role={user.Role.ToWire()} client={session.Connection.ClientAddress}");
+        SendWelcome(session, user, token, expiresAt, command.Ref);
+        if (first)
+            presenceModule.CameOnline(user);
+    }
+
+    // A welcome may carry the session token, so it is never compressed (see ChatSession.SendSecret).
+    private void SendWelcome(ChatSession session, ChatUser user, string? token, DateTime? expiresAt, string? reference) =>
+        session.SendSecret(ServerMessages.Welcome(user, token, expiresAt, lookup.Summaries(session), limits, reference));
+
+    public async Task LogoutAsync(ChatSession session, PlainCommand command)
+    {
+        if (session.TokenHash is { } hash)
+            await store.DeleteSessionAsync(hash);
+        string name = session.User?.Name ?? "-";
+        SignOut(session);
+        log.Info($"chat logout id={session.Id} user={name}");
+        session.Send(ServerMessages.LoggedOut(command.Ref));
+    }
+
+    /// <summary>
+    /// The connection stops being anyone: it leaves its subscriptions; a guest's memberships end (the name is free
+    /// again); a registered user whose last connection this was goes offline in their rooms.
+    /// </summary>
+    public void SignOut(ChatSession session)
+    {
+        ChatUser? user;
+        List<Room> subscribed;
+        lock (session.SyncRoot)
+        {
+            user = session.User;
+            if (user is null)
+                return;
+            session.User = null;
+            session.TokenHash = null;
+            subscribed = session.Rooms.Values.ToList();
+        }
+        connections.Detach(session, user);
+        foreach (Room room in subscribed)
+            room.Unsubscribe(session);
+
+        if (user.IsGuest)
+        {
+            foreach (Room room in rooms.MembershipsOf(user.Key).ToList())
+                if (room.Leave(user, null, null))
+                    roomList.Changed(room);
+            presence.RemoveConnection(user.Key);
+            return;
+        }
+        if (presence.RemoveConnection(user.Key))
+            presenceModule.WentOffline(user);
+    }
+
+    private static bool CheckLoggedOut(ChatSession session, string? reference)
+    {
+        if (session.User is null)
+            return true;
+        session.SendError(ChatErrorCode.AlreadyLoggedIn, "already logged in: send logout first", reference);
+        return false;
+    }
+
+    /// <summary>Runs password hashing off the socket loop, at most one per core at a time.</summary>
+    private async Task<T> HashWorkAsync<T>(Func<T> work)
+    {
+        await _hashGate.WaitAsync();
+        try
+        {
+            return await Task.Run(work);
+        }
+        finally
+        {
+            _hashGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The user a session token (as sent by a client) belongs to, with their current role, or null when the token is
+    /// malformed, unknown, expired or logged out. For HTTP requests that carry a token (<c>/api/stats</c>).
+    /// </summary>
+    public async Task<(ChatUser User, bool Banned)?> AuthenticateAsync(string token, CancellationToken cancellationToken = default)
+    {
+        if (SessionTokens.HashOf(token) is not { } hash)
+            return null;
+        DateTime now = DateTime.UtcNow;
+        if (await store.FindSessionAsync(hash, now, cancellationToken) is not { } session
+            || await store.FindUserAsync(session.UserName, cancellationToken) is not { } record)
+            return null;
+        return (ChatUser.From(record), sanctions.FindBan(record.Name, now) is not null);
+    }
+}

@@ -1,0 +1,43 @@
+namespace RawSocketChat.Chat.Commands;
+
+/// <summary>
+/// One command of <c>rawsocketchat.v1</c> as its handler sees it: the fields its type defines and nothing else,
+/// bound from the parsed <see cref="CommandFields"/> by <see cref="CommandTable"/>. Required fields are still
+/// nullable here: "'room' is required" is the handler's answer, with the command's <see cref="Ref"/>, so a client
+/// learns which field it forgot.
+/// </summary>
+public abstract record Command(string? Ref);
+
+/// <summary><c>rooms</c>, <c>logout</c>, <c>sanctions</c>, <c>stats</c>: nothing but the ref.</summary>
+public sealed record PlainCommand(string? Ref) : Command(Ref);
+
+/// <summary><c>login</c>: a guest without a password, an account with one.</summary>
+public sealed record LoginCommand(string? Ref, string? Name, string? Password, string? Color) : Command(Ref);
+
+public sealed record RegisterCommand(string? Ref, string? Name, string? Password, string? Color, string? AdminSecret) : Command(Ref);
+
+public sealed record ResumeCommand(string? Ref, string? Token) : Command(Ref);
+
+/// <summary><c>create</c>, <c>join</c>, <c>leave</c>, <c>typing</c>: one room.</summary>
+public sealed record RoomCommand(string? Ref, string? Room) : Command(Ref);
+
+public sealed record SendCommand(string? Ref, string? Room, string? Text) : Command(Ref);
+
+public sealed record HistoryCommand(string? Ref, string? Room, string? Before, int? Limit) : Command(Ref);
+
+public sealed record EditCommand(string? Ref, string? Room, string? Id, string? Text) : Command(Ref);
+
+/// <summary><c>delete</c>; the reason is for moderation, used only on someone else's message.</summary>
+public sealed record DeleteCommand(string? Ref, string? Room, string? Id, string? Reason) : Command(Ref);
+
+public sealed record DirectCommand(string? Ref, string? To, string? Text) : Command(Ref);
+
+/// <summary><c>mute</c>, <c>ban</c>: a user, for how long, and why.</summary>
+public sealed record SanctionCommand(string? Ref, string? User, int? Seconds, string? Reason) : Command(Ref);
+
+/// <summary><c>unmute</c>, <c>unban</c>, <c>grant</c>, <c>revoke</c>: one user.</summary>
+public sealed record UserCommand(string? Ref, string? User) : Command(Ref);
+
+public sealed record KickCommand(string? Ref, string? Room, string? User, string? Reason) : Command(Ref);
+
+public sealed record AuditCommand(string? Ref, string? Before, int? Limit) : Command(Ref);

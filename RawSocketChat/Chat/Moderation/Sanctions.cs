@@ -1,0 +1,94 @@
+using RawSocketChat.Storage;
+
+namespace RawSocketChat.Chat.Moderation;
+
+/// <summary>
+/// The in-process <see cref="ISanctions"/>: the bans and mutes in force, in memory, by name key: checked on every <c>send</c> (mutes) and every login (bans),
+/// so neither costs a store read. The store holds the same records durably; the chat writes there first, then here,
+/// and reloads from there at start-up. Expired entries are ignored when read and dropped lazily.
+/// </summary>
+public sealed class Sanctions : ISanctions
+{
+    private readonly Dictionary<string, BanRecord> _bans = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, MuteRecord> _mutes = new(StringComparer.Ordinal);
+    private readonly object _lock = new();
+
+    public Sanctions(IEnumerable<BanRecord> bans, IEnumerable<MuteRecord> mutes)
+    {
+        foreach (BanRecord ban in bans)
+            _bans[NameRules.Key(ban.Name)] = ban;
+        foreach (MuteRecord mute in mutes)
+            _mutes[NameRules.Key(mute.Name)] = mute;
+    }
+
+    /// <summary>The ban in force for this name at <paramref name="now"/>, or null.</summary>
+    public BanRecord? FindBan(string name, DateTime now)
+    {
+        string key = NameRules.Key(name);
+        lock (_lock)
+        {
+            if (!_bans.TryGetValue(key, out BanRecord? ban))
+                return null;
+            if (ban.ExpiresAt is { } expires && expires <= now)
+            {
+                _bans.Remove(key);
+                return null;
+            }
+            return ban;
+        }
+    }
+
+    /// <summary>The mute in force for this name at <paramref name="now"/>, or null.</summary>
+    public MuteRecord? FindMute(string name, DateTime now)
+    {
+        string key = NameRules.Key(name);
+        lock (_lock)
+        {
+            if (!_mutes.TryGetValue(key, out MuteRecord? mute))
+                return null;
+            if (mute.ExpiresAt <= now)
+            {
+                _mutes.Remove(key);
+                return null;
+            }
+            return mute;
+        }
+    }
+
+    /// <summary>The bans and mutes in force at <paramref name="now"/>, newest first (expired ones are dropped).</summary>
+    public (List<BanRecord> Bans, List<MuteRecord> Mutes) InForce(DateTime now)
+    {
+        lock (_lock)
+        {
+            foreach (string key in _bans.Where(b => b.Value.ExpiresAt <= now).Select(b => b.Key).ToList())
+                _bans.Remove(key);
+            foreach (string key in _mutes.Where(m => m.Value.ExpiresAt <= now).Select(m => m.Key).ToList())
+                _mutes.Remove(key);
+            return (_bans.Values.OrderByDescending(b => b.CreatedAt).ToList(), _mutes.Values.OrderByDescending(m => m.CreatedAt).ToList());
+        }
+    }
+
+    public void SetBan(BanRecord ban)
+    {
+        lock (_lock)
+            _bans[NameRules.Key(ban.Name)] = ban;
+    }
+
+    public void RemoveBan(string name)
+    {
+        lock (_lock)
+            _bans.Remove(NameRules.Key(name));
+    }
+
+    public void SetMute(MuteRecord mute)
+    {
+        lock (_lock)
+            _mutes[NameRules.Key(mute.Name)] = mute;
+    }
+
+    public void RemoveMute(string name)
+    {
+        lock (_lock)
+            _mutes.Remove(NameRules.Key(name));
+    }
+}

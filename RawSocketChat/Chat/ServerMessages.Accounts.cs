@@ -1,0 +1,43 @@
+using System.Text.Json;
+
+namespace RawSocketChat.Chat;
+
+/// <summary>Accounts: <c>welcome</c> after login, register or resume, and <c>logged_out</c>.</summary>
+public static partial class ServerMessages
+{
+    public static ReadOnlySpan<byte> Welcome(ChatUser user, string? token, DateTime? expiresAt, IEnumerable<RoomSummary> rooms, ChatLimits limits, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("welcome");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WriteStartObject("user"u8);
+        WriteUserFields(writer, user.Name, user.Color, user.Role);
+        writer.WriteEndObject();
+        if (token is not null)
+            writer.WriteString("token"u8, token);
+        if (expiresAt is { } expires)
+            writer.WriteString("expires"u8, FormatTimestamp(expires));
+        writer.WritePropertyName("rooms"u8);
+        WriteRooms(writer, rooms);
+        writer.WriteStartObject("limits"u8);
+        writer.WriteNumber("maxTextLength"u8, limits.MaxTextLength);
+        writer.WriteNumber("maxCommandBytes"u8, limits.MaxCommandBytes);
+        writer.WriteNumber("rate"u8, limits.Rate);
+        writer.WriteNumber("burst"u8, limits.Burst);
+        writer.WriteNumber("historyOnJoin"u8, limits.HistoryOnJoin);
+        writer.WriteNumber("historyPageLimit"u8, limits.HistoryPageLimit);
+        writer.WriteNumber("typingIntervalMs"u8, (long)limits.TypingInterval.TotalMilliseconds);
+        writer.WriteEndObject();
+        writer.WriteString("protocol"u8, Protocol);
+        writer.WriteString("server"u8, "RawSocketChat");
+        return End(writer);
+    }
+
+    public static ReadOnlySpan<byte> LoggedOut(string? reference)
+    {
+        Utf8JsonWriter writer = Begin("logged_out");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        return End(writer);
+    }
+}

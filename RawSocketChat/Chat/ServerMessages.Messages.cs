@@ -1,0 +1,94 @@
+using System.Text.Json;
+using RawSocketChat.Storage;
+
+namespace RawSocketChat.Chat;
+
+/// <summary>Messages of a room: a new one, an edit, a deletion, a page of history.</summary>
+public static partial class ServerMessages
+{
+    /// <summary><c>{"type":"message",...}</c>, as broadcast and as listed in history.</summary>
+    public static byte[] Message(MessageRecord message)
+    {
+        Utf8JsonWriter writer = Begin("message");
+        WriteMessageFields(writer, message);
+        return End(writer).ToArray();
+    }
+
+    /// <summary>
+    /// The fields of a message: an edited one carries <c>editedAt</c>; a deleted one is a tombstone with an empty
+    /// text, <c>"deleted":true</c> (the store no longer has the text anyway) and <c>deletedBy</c>: <c>author</c> or
+    /// <c>moderator</c>. A tombstone is the same bytes for everyone, so it names neither the moderator nor a reason.
+    /// </summary>
+    private static void WriteMessageFields(Utf8JsonWriter writer, MessageRecord message)
+    {
+        writer.WriteString("room"u8, message.Room);
+        writer.WriteString("id"u8, message.Id);
+        writer.WriteString("user"u8, message.User);
+        writer.WriteString("color"u8, message.Color);
+        writer.WriteString("text"u8, message.Deleted ? "" : message.Text);
+        writer.WriteString("ts"u8, FormatTimestamp(message.Timestamp));
+        if (message.Guest)
+            writer.WriteBoolean("guest"u8, true);
+        if (message.Deleted)
+        {
+            writer.WriteBoolean("deleted"u8, true);
+            writer.WriteString("deletedBy"u8, DeletedBy(message));
+        }
+        else if (message.EditedAt is { } edited)
+            writer.WriteString("editedAt"u8, FormatTimestamp(edited));
+    }
+
+    /// <summary><c>edited</c>: the new text of a message, to everyone in its room.</summary>
+    public static ReadOnlySpan<byte> Edited(MessageRecord message)
+    {
+        Utf8JsonWriter writer = Begin("edited");
+        writer.WriteString("room"u8, message.Room);
+        writer.WriteString("id"u8, message.Id);
+        writer.WriteString("user"u8, message.User);
+        writer.WriteString("text"u8, message.Text);
+        writer.WriteString("editedAt"u8, FormatTimestamp(message.EditedAt ?? message.Timestamp));
+        return End(writer);
+    }
+
+    /// <summary>
+    /// <c>deleted</c>: a message is gone, to everyone in its room. <c>user</c> wrote it, <c>by</c> deleted it,
+    /// <c>deletedBy</c> says whether as its author or as a moderator; <paramref name="reason"/> is given only in the copy
+    /// for those who moderate.
+    /// </summary>
+    public static ReadOnlySpan<byte> Deleted(MessageRecord message, string by, string? reason = null)
+    {
+        Utf8JsonWriter writer = Begin("deleted");
+        writer.WriteString("room"u8, message.Room);
+        writer.WriteString("id"u8, message.Id);
+        writer.WriteString("user"u8, message.User);
+        writer.WriteString("by"u8, by);
+        writer.WriteString("deletedBy"u8, DeletedBy(message));
+        if (reason is not null)
+            writer.WriteString("reason"u8, reason);
+        return End(writer);
+    }
+
+    private static string DeletedBy(MessageRecord message) => message.DeletedByModerator is null ? "author" : "moderator";
+
+
+    public static ReadOnlySpan<byte> History(string room, string? before, IReadOnlyList<MessageRecord> messages, bool more, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("history");
+        writer.WriteString("room"u8, room);
+        if (before is not null)
+            writer.WriteString("before"u8, before);
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WriteStartArray("messages"u8);
+        foreach (MessageRecord message in messages)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "message");
+            WriteMessageFields(writer, message);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteBoolean("more"u8, more);
+        return End(writer);
+    }
+}
