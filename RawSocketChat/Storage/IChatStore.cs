@@ -16,10 +16,15 @@ namespace RawSocketChat.Storage;
 /// <item>Methods are safe to call concurrently.</item>
 /// </list>
 /// </para>
+/// <para>
+/// The members are grouped by area, and each implementation has one file per area, named alike on both sides: users
+/// and sessions in <c>….Accounts.cs</c>, then <c>.Rooms.cs</c>, <c>.Messages.cs</c>, <c>.Moderation.cs</c> and
+/// <c>.Stats.cs</c> (<c>SqliteChatStore.Messages.cs</c>, <c>Mongo/MongoChatStore.Messages.cs</c>, …).
+/// </para>
 /// </summary>
 public interface IChatStore : IAsyncDisposable
 {
-    // ---- Users ----
+    // ---- Accounts: users ----
 
     /// <summary>Adds a user; false when the name is taken (ignoring case).</summary>
     Task<bool> CreateUserAsync(UserRecord user, CancellationToken cancellationToken = default);
@@ -29,7 +34,7 @@ public interface IChatStore : IAsyncDisposable
     /// <summary>Changes a user's role; false when there is no such user.</summary>
     Task<bool> SetUserRoleAsync(string name, Role role, CancellationToken cancellationToken = default);
 
-    // ---- Sessions ----
+    // ---- Accounts: sessions ----
 
     Task CreateSessionAsync(SessionRecord session, CancellationToken cancellationToken = default);
 

@@ -1,0 +1,80 @@
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace RawSocketChat.Storage.Mongo;
+
+/// <summary>
+/// Accounts: registered users and their sessions (only the SHA-256 of a session token is stored). Sessions are here
+/// rather than in a file of their own because each belongs to a user: it is stored under the user's key, and
+/// finding one reads the user too.
+/// </summary>
+public sealed partial class MongoChatStore
+{
+    // ---- Users ----
+
+    public Task<bool> CreateUserAsync(UserRecord user, CancellationToken cancellationToken = default) => Guard(async () =>
+    {
+        var document = new UserDocument
+        {
+            Id = ObjectId.GenerateNewId(),
+            Name = user.Name,
+            NameKey = MongoQueries.Key(user.Name),
+            PasswordHash = user.PasswordHash,
+            Color = user.Color,
+            Role = user.Role.ToWire(),
+            CreatedAt = MongoQueries.Utc(user.CreatedAt),
+        };
+        try
+        {
+            UpdateResult result = await _users.UpdateOneAsync(MongoQueries.UserByName(user.Name), MongoQueries.InsertUser(document),
+                new UpdateOptions { IsUpsert = true }, cancellationToken);
+            return result.UpsertedId is not null;
+        }
+        catch (MongoWriteException e) when (e.WriteError?.Category == ServerErrorCategory.DuplicateKey)
+        {
+            return false; // another server registered the same name at the same moment; the index chose it
+        }
+    });
+
+    public Task<UserRecord?> FindUserAsync(string name, CancellationToken cancellationToken = default) => Guard(async () =>
+    {
+        UserDocument? user = await _users.Find(MongoQueries.UserByName(name)).FirstOrDefaultAsync(cancellationToken);
+        return user is null ? null : new UserRecord(user.Name, user.PasswordHash, user.Color, RoleNames.Parse(user.Role), user.CreatedAt);
+    });
+
+    public Task<bool> SetUserRoleAsync(string name, Role role, CancellationToken cancellationToken = default) => Guard(async () =>
+    {
+        UpdateResult result = await _users.UpdateOneAsync(MongoQueries.UserByName(name), MongoQueries.SetRole(role), cancellationToken: cancellationToken);
+        return result.MatchedCount == 1;
+    });
+
+    // ---- Sessions ----
+
+    public Task CreateSessionAsync(SessionRecord session, CancellationToken cancellationToken = default) => Guard(async () =>
+    {
+        await _sessions.InsertOneAsync(new SessionDocument
+        {
+            Id = ObjectId.GenerateNewId(),
+            TokenHash = session.TokenHash,
+            UserKey = MongoQueries.Key(session.UserName),
+            CreatedAt = MongoQueries.Utc(session.CreatedAt),
+            ExpiresAt = MongoQueries.Utc(session.ExpiresAt),
+        }, cancellationToken: cancellationToken);
+    });
+
+    public Task<SessionRecord?> FindSessionAsync(byte[] tokenHash, DateTime now, CancellationToken cancellationToken = default) => Guard(async () =>
+    {
+        SessionDocument? session = await _sessions.Find(MongoQueries.LiveSession(tokenHash, now)).FirstOrDefaultAsync(cancellationToken);
+        if (session is null)
+            return null;
+        // The account's spelling of the name, and no session for an account that is gone.
+        UserDocument? user = await _users.Find(MongoQueries.UserByName(session.UserKey)).FirstOrDefaultAsync(cancellationToken);
+        return user is null ? null : new SessionRecord(session.TokenHash, user.Name, session.CreatedAt, session.ExpiresAt);
+    });
+
+    public Task<bool> DeleteSessionAsync(byte[] tokenHash, CancellationToken cancellationToken = default) => Guard(async () =>
+        (await _sessions.DeleteOneAsync(MongoQueries.SessionByHash(tokenHash), cancellationToken)).DeletedCount == 1);
+
+    public Task<int> DeleteExpiredSessionsAsync(DateTime now, CancellationToken cancellationToken = default) => Guard(async () =>
+        (int)(await _sessions.DeleteManyAsync(MongoQueries.ExpiredSessions(now), cancellationToken)).DeletedCount);
+}

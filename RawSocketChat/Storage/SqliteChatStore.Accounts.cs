@@ -1,0 +1,108 @@
+using Microsoft.Data.Sqlite;
+
+namespace RawSocketChat.Storage;
+
+/// <summary>
+/// Accounts: registered users and their sessions (only the SHA-256 of a session token is stored). Sessions are here
+/// rather than in a file of their own because each belongs to a user: it is stored under the user's key and read
+/// joined to the user's row, for the spelling of the name.
+/// </summary>
+public sealed partial class SqliteChatStore
+{
+    // ---- Users ----
+
+    public Task<bool> CreateUserAsync(UserRecord user, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO users(name_key, name, password_hash, color, role, created_at)
+                VALUES ($key, $name, $hash, $color, $role, $created)
+                ON CONFLICT(name_key) DO NOTHING
+                """;
+            command.Parameters.AddWithValue("$key", Key(user.Name));
+            command.Parameters.AddWithValue("$name", user.Name);
+            command.Parameters.AddWithValue("$hash", user.PasswordHash);
+            command.Parameters.AddWithValue("$color", user.Color);
+            command.Parameters.AddWithValue("$role", user.Role.ToWire());
+            command.Parameters.AddWithValue("$created", ToMs(user.CreatedAt));
+            return command.ExecuteNonQuery() == 1;
+        }));
+
+    public Task<UserRecord?> FindUserAsync(string name, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Read(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = "SELECT name, password_hash, color, role, created_at FROM users WHERE name_key = $key";
+            command.Parameters.AddWithValue("$key", Key(name));
+            using SqliteDataReader reader = command.ExecuteReader();
+            return reader.Read()
+                ? new UserRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), RoleNames.Parse(reader.GetString(3)), FromMs(reader.GetInt64(4)))
+                : null;
+        }));
+
+    public Task<bool> SetUserRoleAsync(string name, Role role, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = "UPDATE users SET role = $role WHERE name_key = $key";
+            command.Parameters.AddWithValue("$role", role.ToWire());
+            command.Parameters.AddWithValue("$key", Key(name));
+            return command.ExecuteNonQuery() == 1;
+        }));
+
+    // ---- Sessions ----
+
+    public Task CreateSessionAsync(SessionRecord session, CancellationToken cancellationToken = default)
+    {
+        Write(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO sessions(token_hash, user_key, created_at, expires_at)
+                VALUES ($hash, $user, $created, $expires)
+                """;
+            command.Parameters.AddWithValue("$hash", session.TokenHash);
+            command.Parameters.AddWithValue("$user", Key(session.UserName));
+            command.Parameters.AddWithValue("$created", ToMs(session.CreatedAt));
+            command.Parameters.AddWithValue("$expires", ToMs(session.ExpiresAt));
+            return command.ExecuteNonQuery();
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task<SessionRecord?> FindSessionAsync(byte[] tokenHash, DateTime now, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Read(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT u.name, s.created_at, s.expires_at
+                FROM sessions s JOIN users u ON u.name_key = s.user_key
+                WHERE s.token_hash = $hash AND s.expires_at > $now
+                """;
+            command.Parameters.AddWithValue("$hash", tokenHash);
+            command.Parameters.AddWithValue("$now", ToMs(now));
+            using SqliteDataReader reader = command.ExecuteReader();
+            return reader.Read()
+                ? new SessionRecord(tokenHash, reader.GetString(0), FromMs(reader.GetInt64(1)), FromMs(reader.GetInt64(2)))
+                : null;
+        }));
+
+    public Task<bool> DeleteSessionAsync(byte[] tokenHash, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM sessions WHERE token_hash = $hash";
+            command.Parameters.AddWithValue("$hash", tokenHash);
+            return command.ExecuteNonQuery() == 1;
+        }));
+
+    public Task<int> DeleteExpiredSessionsAsync(DateTime now, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM sessions WHERE expires_at <= $now";
+            command.Parameters.AddWithValue("$now", ToMs(now));
+            return command.ExecuteNonQuery();
+        }));
+}

@@ -1,0 +1,169 @@
+using Microsoft.Data.Sqlite;
+
+namespace RawSocketChat.Storage;
+
+/// <summary>
+/// Messages: the batched append with its idempotent refs, history pages, and edits and deletes (a deleted message
+/// stays as a tombstone). <c>MessageColumns</c> and <c>ReadMessage</c>, at the end, are what every query that returns
+/// messages selects and reads.
+/// </summary>
+public sealed partial class SqliteChatStore
+{
+    public Task<IReadOnlyList<AppendResult>> AppendMessagesAsync(IReadOnlyList<MessageRecord> messages, CancellationToken cancellationToken = default)
+    {
+        if (messages.Count == 0)
+            return Task.FromResult<IReadOnlyList<AppendResult>>([]);
+        return Task.FromResult(Write<IReadOnlyList<AppendResult>>(connection =>
+        {
+            var results = new AppendResult[messages.Count];
+            using SqliteTransaction transaction = connection.BeginTransaction();
+
+            using SqliteCommand find = connection.CreateCommand();
+            find.Transaction = transaction;
+            find.CommandText = $"SELECT {MessageColumns} FROM messages WHERE user_key = $user AND guest = $guest AND ref = $ref";
+            SqliteParameter findUser = find.Parameters.Add("$user", SqliteType.Text);
+            SqliteParameter findGuest = find.Parameters.Add("$guest", SqliteType.Integer);
+            SqliteParameter findRef = find.Parameters.Add("$ref", SqliteType.Text);
+
+            using SqliteCommand insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = """
+                INSERT INTO messages(id, room_key, room, user_key, user_name, guest, color, text, ts, ref)
+                VALUES ($id, $room_key, $room, $user_key, $user_name, $guest, $color, $text, $ts, $ref)
+                """;
+            SqliteParameter id = insert.Parameters.Add("$id", SqliteType.Text);
+            SqliteParameter roomKey = insert.Parameters.Add("$room_key", SqliteType.Text);
+            SqliteParameter room = insert.Parameters.Add("$room", SqliteType.Text);
+            SqliteParameter userKey = insert.Parameters.Add("$user_key", SqliteType.Text);
+            SqliteParameter userName = insert.Parameters.Add("$user_name", SqliteType.Text);
+            SqliteParameter guest = insert.Parameters.Add("$guest", SqliteType.Integer);
+            SqliteParameter color = insert.Parameters.Add("$color", SqliteType.Text);
+            SqliteParameter text = insert.Parameters.Add("$text", SqliteType.Text);
+            SqliteParameter ts = insert.Parameters.Add("$ts", SqliteType.Integer);
+            SqliteParameter reference = insert.Parameters.Add("$ref", SqliteType.Text);
+
+            for (int i = 0; i < messages.Count; i++)
+            {
+                MessageRecord m = messages[i];
+                if (m.Ref is not null)
+                {
+                    findUser.Value = Key(m.User);
+                    findGuest.Value = m.Guest ? 1 : 0;
+                    findRef.Value = m.Ref;
+                    using SqliteDataReader reader = find.ExecuteReader();
+                    if (reader.Read())
+                    {
+                        results[i] = new AppendResult(ReadMessage(reader), Duplicate: true);
+                        continue;
+                    }
+                }
+                id.Value = m.Id;
+                roomKey.Value = Key(m.Room);
+                room.Value = m.Room;
+                userKey.Value = Key(m.User);
+                userName.Value = m.User;
+                guest.Value = m.Guest ? 1 : 0;
+                color.Value = m.Color;
+                text.Value = m.Text;
+                ts.Value = ToMs(m.Timestamp);
+                reference.Value = (object?)m.Ref ?? DBNull.Value;
+                insert.ExecuteNonQuery();
+                results[i] = new AppendResult(m with { Timestamp = Truncate(m.Timestamp), EditedAt = null, DeletedAt = null, DeletedByModerator = null }, Duplicate: false);
+            }
+            transaction.Commit();
+            return results;
+        }));
+    }
+
+    public Task<IReadOnlyList<MessageRecord>> GetMessagesAsync(string room, string? beforeId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        return Task.FromResult(Read<IReadOnlyList<MessageRecord>>(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = beforeId is null
+                ? $"SELECT {MessageColumns} FROM messages WHERE room_key = $room ORDER BY id DESC LIMIT $limit"
+                : $"SELECT {MessageColumns} FROM messages WHERE room_key = $room AND id < $before ORDER BY id DESC LIMIT $limit";
+            command.Parameters.AddWithValue("$room", Key(room));
+            command.Parameters.AddWithValue("$limit", limit);
+            if (beforeId is not null)
+                command.Parameters.AddWithValue("$before", beforeId);
+            using SqliteDataReader reader = command.ExecuteReader();
+            var page = new List<MessageRecord>(Math.Min(limit, 256));
+            while (reader.Read())
+                page.Add(ReadMessage(reader));
+            page.Reverse(); // newest-first from the index, oldest-first for the caller
+            return page;
+        }));
+    }
+
+    public Task<string?> GetLatestMessageIdAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(Read(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = "SELECT MAX(id) FROM messages";
+            return command.ExecuteScalar() as string;
+        }));
+
+    public Task<MessageRecord?> FindMessageAsync(string id, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Read(connection => FindMessage(connection, null, id)));
+
+    public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteTransaction transaction = connection.BeginTransaction();
+            using SqliteCommand command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "UPDATE messages SET text = $text, edited_at = $at WHERE id = $id AND deleted_at IS NULL";
+            command.Parameters.AddWithValue("$text", text);
+            command.Parameters.AddWithValue("$at", ToMs(editedAt));
+            command.Parameters.AddWithValue("$id", id);
+            MessageRecord? edited = command.ExecuteNonQuery() == 1 ? FindMessage(connection, transaction, id) : null;
+            transaction.Commit();
+            return edited;
+        }));
+
+    public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteTransaction transaction = connection.BeginTransaction();
+            using SqliteCommand command = connection.CreateCommand();
+            command.Transaction = transaction;
+            // The text goes for good: a tombstone keeps the id (and the ref, for idempotent retries), not the words.
+            command.CommandText = """
+                UPDATE messages SET text = '', deleted_at = $at, deleted_by_moderator = $moderator
+                WHERE id = $id AND deleted_at IS NULL
+                """;
+            command.Parameters.AddWithValue("$at", ToMs(deletedAt));
+            command.Parameters.AddWithValue("$moderator", (object?)moderator ?? DBNull.Value);
+            command.Parameters.AddWithValue("$id", id);
+            MessageRecord? deleted = command.ExecuteNonQuery() == 1 ? FindMessage(connection, transaction, id) : null;
+            transaction.Commit();
+            return deleted;
+        }));
+
+    private const string MessageColumns = "id, room, user_name, color, text, ts, ref, guest, edited_at, deleted_at, deleted_by_moderator";
+
+    private static MessageRecord ReadMessage(SqliteDataReader reader) => new(
+        Id: reader.GetString(0),
+        Room: reader.GetString(1),
+        User: reader.GetString(2),
+        Color: reader.GetString(3),
+        Text: reader.GetString(4),
+        Timestamp: FromMs(reader.GetInt64(5)),
+        Ref: reader.IsDBNull(6) ? null : reader.GetString(6),
+        Guest: reader.GetInt64(7) != 0,
+        EditedAt: reader.IsDBNull(8) ? null : FromMs(reader.GetInt64(8)),
+        DeletedAt: reader.IsDBNull(9) ? null : FromMs(reader.GetInt64(9)),
+        DeletedByModerator: reader.IsDBNull(10) ? null : reader.GetString(10));
+
+    private static MessageRecord? FindMessage(SqliteConnection connection, SqliteTransaction? transaction, string id)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT {MessageColumns} FROM messages WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        using SqliteDataReader reader = command.ExecuteReader();
+        return reader.Read() ? ReadMessage(reader) : null;
+    }
+}
