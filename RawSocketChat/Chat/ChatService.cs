@@ -197,15 +197,18 @@ public sealed class ChatService : IAsyncDisposable
             return;
         }
 
+        // Kept apart so that the fields (a struct of every field) need not outlive the dispatch.
+        string type = fields.Type!;
+        string? reference = fields.Ref;
         try
         {
             await CommandTable.DispatchAsync(_modules, session, in fields);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _log.Error($"chat command failed id={session.Id} type={fields.Type}", e);
+            _log.Error($"chat command failed id={session.Id} type={type}", e);
             session.SendError(e is StoreUnavailableException ? ChatErrorCode.StoreUnavailable : ChatErrorCode.InternalError,
-                "the server could not complete this request", fields.Ref);
+                "the server could not complete this request", reference);
         }
     }
 
