@@ -9,7 +9,8 @@ namespace RawSocketChat.Transport;
 
 /// <summary>
 /// One open WebSocket: the thin I/O shell around <see cref="WebSocketProtocol"/>, which decides everything the RFC
-/// decides (frames, pings, the closing handshake, the timers). This class owns the socket, the send lock and two loops.
+/// decides (frames, pings, the closing handshake, the timers). This class owns the socket, the send lock, the send
+/// buffer and two loops.
 /// <para>
 /// Reading: a single loop pulls bytes from the input pipe, hands them to the protocol and acts on what it says:
 /// messages go to the handler, a finished closing handshake ends the loop.
@@ -20,13 +21,10 @@ namespace RawSocketChat.Transport;
 /// for the network, frames never interleave, and everything queued while the socket was busy leaves in one write.
 /// </para>
 /// <para>
-/// A peer that stops reading must not grow our memory, yet a peer that reads must get every message we accepted,
-/// however large. So two bounds, neither on the size of one message: the bytes not yet written may not pass
-/// <c>MaxSendBufferBytes</c>, not counting one message larger than the limit (a 16 MiB echo to a peer that reads
-/// it, with the pongs and messages that follow it), and a write may not go <c>SendTimeout</c> without progress.
-/// Past the first, the connection is closed with 1008 behind what is queued, for a peer that catches up to read,
-/// and dropped at <c>CloseTimeout</c> if it does not; past the second, the socket takes nothing, so it is dropped.
-/// Either way a connection holds at most the limit plus one message.
+/// <see cref="SendBacklog"/> counts what the peer has not read yet, so that a peer
+/// that stops reading cannot grow our memory: past its limit the connection is closed with 1008 behind what is
+/// queued, for a peer that catches up to read, and dropped at <c>CloseTimeout</c> if it does not; a write that makes
+/// no progress for <c>SendTimeout</c> drops it at once.
 /// </para>
 /// </summary>
 public sealed class WebSocketConnection
@@ -34,6 +32,7 @@ public sealed class WebSocketConnection
     private readonly Stream _stream;
     private readonly PipeReader _input;
     private readonly SendBuffer _output = new();
+    private readonly SendBacklog _backlog; // counts _output and the write in progress; only under _sendLock
     private readonly AsyncSignal _sendSignal = new();
     // The protocol's read half runs on the receive loop alone; its write half only under _sendLock.
     private readonly WebSocketProtocol _protocol;
@@ -47,11 +46,6 @@ public sealed class WebSocketConnection
     private bool _outputCompleted;   // no frame follows what is queued: the send loop drains it and ends
     private bool _sendLoopWaiting;   // the send loop found nothing queued and waits for _sendSignal
     private bool _wakeDeferred;      // in this thread's t_deferredWakes, to be woken when its SendBatch ends
-    private int _writingBytes;       // taken by the send loop, write in progress
-    private long _lastSendProgressTicks; // when the write in progress last moved (started, or a slice completed)
-    private long _takenBytes;        // every byte the send loop has taken so far, the write in progress included
-    private long _oversizedEnd;      // where the one unsent message larger than the limit ends, in _takenBytes terms
-    private int _oversizedLength;    // its frame's length; it is unsent while fewer than _oversizedEnd bytes are written
 
     internal WebSocketConnection(long id, Stream stream, PipeReader input, ConnectionSettings settings, IPEndPoint remote,
         IPAddress clientAddress, string path, string? subprotocol, Action onAbort, DeflateParameters? deflate = null, FrameTap? tap = null)
@@ -63,6 +57,7 @@ public sealed class WebSocketConnection
         _stream = stream;
         _input = input;
         _settings = settings;
+        _backlog = new SendBacklog(_output, settings.MaxSendBufferBytes);
         _onAbort = onAbort;
         Remote = remote;
         ClientAddress = clientAddress;
@@ -97,11 +92,9 @@ public sealed class WebSocketConnection
         get
         {
             lock (_sendLock)
-                return UnsentBytesLocked;
+                return _backlog.Unsent;
         }
     }
-
-    private long UnsentBytesLocked => (long)_output.QueuedLength + _writingBytes;
 
     public bool SendText(ReadOnlySpan<byte> utf8) => Send(Opcode.Text, utf8);
     public bool SendBinary(ReadOnlySpan<byte> data) => Send(Opcode.Binary, data);
@@ -128,10 +121,7 @@ public sealed class WebSocketConnection
                 return false;
             FlushLocked();
             if (oversized)
-            {
-                _oversizedLength = _output.QueuedLength - queuedBefore;
-                _oversizedEnd = _takenBytes + _output.QueuedLength;
-            }
+                _backlog.QueuedOversized(_output.QueuedLength - queuedBefore);
             _settings.Metrics?.MessageSent();
             return true;
         }
@@ -245,21 +235,13 @@ public sealed class WebSocketConnection
     }
 
     /// <summary>
-    /// Whether a frame of <paramref name="length"/> payload bytes may be queued. The limit is on the backlog, not on
-    /// one message: a message we accepted (under <c>--max-message-bytes</c>) must reach a peer that reads it. So one
-    /// message larger than the limit at a time is taken (<paramref name="oversized"/>) and left out of the count
-    /// until it is written. When the backlog would pass the limit, the peer is not keeping up: the connection is
-    /// closed with 1008, and nothing more is queued (RFC 6455 §10.4 [6455-10.4-send-backlog]).
+    /// Whether a frame of <paramref name="length"/> payload bytes may be queued, by the backlog's count
+    /// (<see cref="SendBacklog.TryAdmit"/>, which says when it is the one <paramref name="oversized"/> message). When
+    /// it may not, the peer is not keeping up: the connection is closed with 1008, and nothing more is queued.
     /// </summary>
     private bool HasRoomLocked(int length, out bool oversized)
     {
-        long limit = _settings.MaxSendBufferBytes;
-        long written = _takenBytes - _writingBytes; // a batch counts as written once its write completes
-        bool oversizedUnsent = written < _oversizedEnd;
-        long backlog = UnsentBytesLocked - (oversizedUnsent ? _oversizedLength : 0);
-        // Everything else stays within the limit, so the one oversized message never has more than that behind it.
-        oversized = length > limit && !oversizedUnsent;
-        if (oversized || backlog + length <= limit)
+        if (_backlog.TryAdmit(length, out oversized))
             return true;
         // The Close goes behind the backlog: a peer that catches up reads everything, then why it is being left.
         // One that does not is dropped at CloseTimeout (OnHeartbeat), as for any Close it does not answer.
@@ -391,7 +373,7 @@ public sealed class WebSocketConnection
     /// after our Close, only when within the limit, since no second Close can be started.
     /// </summary>
     private bool HasRoomForControlLocked(int length) =>
-        IsOpen ? HasRoomLocked(length, out _) : UnsentBytesLocked + FrameHeader.MaxLength + length <= _settings.MaxSendBufferBytes;
+        IsOpen ? HasRoomLocked(length, out _) : _backlog.FitsWithinLimit(length);
 
     /// <summary>Runs the inspector's injected frames through the receiver, as if they had just been read.</summary>
     private async ValueTask<bool> ReceiveInjectedAsync(IWebSocketHandler handler)
@@ -427,9 +409,7 @@ public sealed class WebSocketConnection
                 lock (_sendLock)
                 {
                     batch = _output.Take();
-                    _writingBytes = batch.Count;
-                    _takenBytes += batch.Count;
-                    Volatile.Write(ref _lastSendProgressTicks, Environment.TickCount64);
+                    _backlog.Taken(batch.Count, Environment.TickCount64);
                     if (batch.Count == 0)
                     {
                         _output.Release(); // an idle connection holds no send memory
@@ -451,7 +431,7 @@ public sealed class WebSocketConnection
                 for (int offset = 0; offset < batch.Count; offset += WriteSlice)
                 {
                     await _stream.WriteAsync(batch.AsMemory(offset, Math.Min(WriteSlice, batch.Count - offset)));
-                    Volatile.Write(ref _lastSendProgressTicks, Environment.TickCount64);
+                    _backlog.Progressed(Environment.TickCount64);
                 }
                 await _stream.FlushAsync();
                 _settings.Metrics?.BytesSent(batch.Count);
@@ -464,7 +444,7 @@ public sealed class WebSocketConnection
             {
                 _protocol.ConnectionLost("connection lost");
                 _outputCompleted = true;
-                _writingBytes = 0; // no write is in progress any more: the heartbeat must not see a stalled one
+                _backlog.WriteAbandoned();
                 _output.Release();
             }
             _input.CancelPendingRead();
@@ -486,8 +466,7 @@ public sealed class WebSocketConnection
         // handshake the send loop still drains what was queued, and a peer that sent its Close and stopped reading
         // would otherwise hold that write, and the connection, forever. RFC 6455 §7.1.7 [6455-7.1.7-omit-close]: no
         // Close is sent when the other side cannot receive it.
-        if (Volatile.Read(ref _writingBytes) > 0
-            && now - Volatile.Read(ref _lastSendProgressTicks) >= (long)_settings.SendTimeout.TotalMilliseconds)
+        if (_backlog.IsStalled(now, _settings.SendTimeout))
         {
             Abort(CloseCode.PolicyViolation, "send timeout");
             return;
