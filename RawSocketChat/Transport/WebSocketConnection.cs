@@ -21,10 +21,11 @@ namespace RawSocketChat.Transport;
 /// for the network, frames never interleave, and everything queued while the socket was busy leaves in one write.
 /// </para>
 /// <para>
-/// <see cref="SendBacklog"/> counts what the peer has not read yet, so that a peer
+/// Three helpers hold one idea each. <see cref="SendBacklog"/> counts what the peer has not read yet, so that a peer
 /// that stops reading cannot grow our memory: past its limit the connection is closed with 1008 behind what is
 /// queued, for a peer that catches up to read, and dropped at <c>CloseTimeout</c> if it does not; a write that makes
-/// no progress for <c>SendTimeout</c> drops it at once.
+/// no progress for <c>SendTimeout</c> drops it at once. <see cref="SendBatch"/> lets a caller that sends to many
+/// connections wake each send loop once.
 /// </para>
 /// </summary>
 public sealed class WebSocketConnection
@@ -45,7 +46,7 @@ public sealed class WebSocketConnection
 
     private bool _outputCompleted;   // no frame follows what is queued: the send loop drains it and ends
     private bool _sendLoopWaiting;   // the send loop found nothing queued and waits for _sendSignal
-    private bool _wakeDeferred;      // in this thread's t_deferredWakes, to be woken when its SendBatch ends
+    private bool _wakeDeferred;      // on some thread's SendBatch list, to be woken when that batch ends
 
     internal WebSocketConnection(long id, Stream stream, PipeReader input, ConnectionSettings settings, IPEndPoint remote,
         IPAddress clientAddress, string path, string? subprotocol, Action onAbort, DeflateParameters? deflate = null, FrameTap? tap = null)
@@ -166,19 +167,27 @@ public sealed class WebSocketConnection
         _onAbort();
     }
 
-    /// <summary>Wakes the send loop for the frame just written: now, or when the batch ends.</summary>
+    /// <summary>
+    /// Opens a <see cref="SendBatch"/> on this thread: until it is disposed, the sends made here queue their frames
+    /// as usual but wake each connection's send loop once, at the end, so each connection gets one write for all of
+    /// them.
+    /// </summary>
+    public static SendBatch BatchSends() => SendBatch.Begin();
+
+    /// <summary>Wakes the send loop for the frame just written: now, or when this thread's <see cref="SendBatch"/> ends.</summary>
     private void FlushLocked()
     {
-        // Past BatchWakeLimit the loop starts writing at once, batch or not: on a server with cores to spare it
-        // drains while the rest is queued, so a big batch does not push a healthy member toward MaxSendBufferBytes.
-        if (t_batchDepth == 0 || _output.QueuedLength >= BatchWakeLimit)
-        {
+        if (!SendBatch.TryDeferWake(this, ref _wakeDeferred, _output.QueuedLength))
             WakeSendLoopLocked();
-        }
-        else if (!_wakeDeferred)
+    }
+
+    /// <summary>The batch that deferred this connection's wake has ended (<see cref="SendBatch.Dispose"/>).</summary>
+    internal void WakeDeferredSendLoop()
+    {
+        lock (_sendLock)
         {
-            _wakeDeferred = true;
-            (t_deferredWakes ??= []).Add(this);
+            _wakeDeferred = false;
+            WakeSendLoopLocked();
         }
     }
 
@@ -188,43 +197,6 @@ public sealed class WebSocketConnection
             return;
         _sendLoopWaiting = false;
         _sendSignal.Set(); // the loop resumes on the thread pool, not here under the lock
-    }
-
-    private const int BatchWakeLimit = 64 * 1024;
-    [ThreadStatic] private static int t_batchDepth;
-    [ThreadStatic] private static List<WebSocketConnection>? t_deferredWakes;
-
-    /// <summary>
-    /// Until the returned scope ends, sends made on this thread queue their frames as usual but wake each
-    /// connection's send loop once, at the end. A caller that sends many messages to many connections in one go —
-    /// the chat publishing a committed batch to a room of a thousand — thus gives each connection one write holding
-    /// all of them, instead of waking its loop with the first message and racing it to the socket. Fewer, larger
-    /// writes cost the server fewer system calls and every client fewer wake-ups. The scope is a ref struct, so it
-    /// cannot span an <c>await</c>: it belongs to the thread, and the code inside must be synchronous.
-    /// </summary>
-    public static SendBatch BatchSends()
-    {
-        t_batchDepth++;
-        return new SendBatch();
-    }
-
-    /// <summary>The scope of <see cref="BatchSends"/>; dispose it exactly once.</summary>
-    public ref struct SendBatch
-    {
-        public readonly void Dispose()
-        {
-            if (--t_batchDepth > 0 || t_deferredWakes is not { Count: > 0 } deferred)
-                return;
-            foreach (WebSocketConnection connection in deferred)
-            {
-                lock (connection._sendLock)
-                {
-                    connection._wakeDeferred = false;
-                    connection.WakeSendLoopLocked();
-                }
-            }
-            deferred.Clear();
-        }
     }
 
     /// <summary>No frame can follow: the send loop drains what is queued and ends.</summary>
