@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using RawSocketChat.Protocol;
@@ -25,7 +24,8 @@ namespace RawSocketChat.Transport;
 /// that stops reading cannot grow our memory: past its limit the connection is closed with 1008 behind what is
 /// queued, for a peer that catches up to read, and dropped at <c>CloseTimeout</c> if it does not; a write that makes
 /// no progress for <c>SendTimeout</c> drops it at once. <see cref="SendBatch"/> lets a caller that sends to many
-/// connections wake each send loop once.
+/// connections wake each send loop once. <see cref="InjectedFrames"/> carries the inspector's frames into the
+/// receive loop of an inspected connection.
 /// </para>
 /// </summary>
 public sealed class WebSocketConnection
@@ -42,7 +42,7 @@ public sealed class WebSocketConnection
     private readonly Action _onAbort;
     // Only for a connection that asked to be inspected (/inspect); null, and never looked at twice, for all others.
     private readonly FrameTap? _tap;
-    private readonly ConcurrentQueue<byte[]>? _injected;
+    private readonly InjectedFrames? _injected;
 
     private bool _outputCompleted;   // no frame follows what is queued: the send loop drains it and ends
     private bool _sendLoopWaiting;   // the send loop found nothing queued and waits for _sendSignal
@@ -53,7 +53,7 @@ public sealed class WebSocketConnection
     {
         _tap = tap;
         if (tap is not null)
-            _injected = new ConcurrentQueue<byte[]>();
+            _injected = new InjectedFrames(input, tap);
         Id = id;
         _stream = stream;
         _input = input;
@@ -131,14 +131,13 @@ public sealed class WebSocketConnection
     /// <summary>
     /// The inspector's "as if the client had sent it": whole frames, masked like a client's, handed to the receiver
     /// between two messages of the real client, parsed and acted on exactly like bytes from the socket. Only for an
-    /// inspected connection, by its own watcher; false otherwise.
+    /// inspected connection, by its own watcher; false otherwise (see <see cref="InjectedFrames"/>).
     /// </summary>
     internal bool Inject(byte[] frames)
     {
         if (_injected is null || !IsOpen)
             return false;
-        _injected.Enqueue(frames);
-        _input.CancelPendingRead(); // wakes the receive loop, which tells this from Abort by the state: still open
+        _injected.Add(frames);
         return true;
     }
 
@@ -268,7 +267,7 @@ public sealed class WebSocketConnection
     {
         while (true)
         {
-            if (_injected is { IsEmpty: false } && _protocol.IsBetweenMessages && !await ReceiveInjectedAsync(handler))
+            if (_injected is { AnyWaiting: true } && _protocol.IsBetweenMessages && !await ReceiveInjectedAsync(handler))
                 return;
             ValueTask<ReadResult> reading = _input.ReadAsync();
             if (!reading.IsCompleted)
@@ -278,7 +277,7 @@ public sealed class WebSocketConnection
             {
                 if (_injected is null || _protocol.State == ConnectionState.Closed)
                     return; // Abort(), or the send loop found the peer gone
-                // Woken by Inject (perhaps for frames already run): what was read stays for the next read.
+                // Woken by Inject (perhaps for frames already run, see InjectedFrames): what was read stays for the next read.
                 _input.AdvanceTo(read.Buffer.Start);
                 continue;
             }
@@ -350,10 +349,8 @@ public sealed class WebSocketConnection
     /// <summary>Runs the inspector's injected frames through the receiver, as if they had just been read.</summary>
     private async ValueTask<bool> ReceiveInjectedAsync(IWebSocketHandler handler)
     {
-        while (_injected!.TryDequeue(out byte[]? frames))
+        while (_injected!.TryTake(out ReadOnlySequence<byte> bytes))
         {
-            var bytes = new ReadOnlySequence<byte>(frames);
-            _tap!.Received(bytes, injected: true);
             while (true)
             {
                 ReceiveResult result = _protocol.Receive(ref bytes, Environment.TickCount64);
