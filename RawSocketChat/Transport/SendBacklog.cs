@@ -21,9 +21,9 @@ namespace RawSocketChat.Transport;
 /// </para>
 /// <para>
 /// Not thread-safe, and no lock of its own: the connection calls every member under its send lock, the same lock
-/// that guards the buffer, so the count and the bytes never disagree. The two exceptions are the fields the
-/// heartbeat reads without that lock, <see cref="Progressed"/> and <see cref="IsStalled"/>: they go through
-/// <see cref="Volatile"/>.
+/// that guards the buffer, so the count and the bytes never disagree. Two members are called without it: the send
+/// loop's <see cref="Progressed"/> between slices, and the heartbeat's <see cref="IsStalled"/>. The two fields they
+/// touch, the write in progress and its last progress, are written and read through <see cref="Volatile"/>.
 /// </para>
 /// </summary>
 internal sealed class SendBacklog
@@ -89,9 +89,11 @@ internal sealed class SendBacklog
     /// </summary>
     public void Taken(int count, long now)
     {
-        _writingBytes = count;
-        _takenBytes += count;
+        // The time before the count: the heartbeat reads the count first, and a new write seen with the time of the
+        // idle wait before it (perhaps longer ago than the send timeout) would look stalled and be dropped.
         Volatile.Write(ref _lastProgressTicks, now);
+        Volatile.Write(ref _writingBytes, count);
+        _takenBytes += count;
     }
 
     /// <summary>A slice of the write in progress reached the socket. Called by the send loop without the lock.</summary>
