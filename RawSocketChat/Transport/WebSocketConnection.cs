@@ -33,7 +33,7 @@ public sealed class WebSocketConnection
     private readonly Stream _stream;
     private readonly PipeReader _input;
     private readonly SendBuffer _output = new();
-    private readonly SendBacklog _backlog; // counts _output and the write in progress; only under _sendLock
+    private readonly SendBacklog _backlog; // counts _output and the write in progress; under _sendLock, bar two members
     private readonly AsyncSignal _sendSignal = new();
     // The protocol's read half runs on the receive loop alone; its write half only under _sendLock.
     private readonly WebSocketProtocol _protocol;
