@@ -5,7 +5,6 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using RawSocketChat.Diagnostics;
 using RawSocketChat.Http;
 using RawSocketChat.Protocol;
@@ -17,7 +16,13 @@ namespace RawSocketChat.Transport;
 /// The TCP side: accepts connections on one port, runs the opening handshake on each, and hands upgraded ones to
 /// <see cref="WebSocketConnection"/>. One timer drives every connection's heartbeat. No HTTP or WebSocket library
 /// is involved: a <see cref="TcpListener"/>, a <see cref="NetworkStream"/> and pipes. With <c>--tls-cert</c>, an
-/// <see cref="SslStream"/> sits between the network stream and the pipe, and the same port serves https:// and wss://.
+/// <see cref="SslStream"/> sits between the network stream and the pipe (<see cref="TlsTunnel"/>), and the same port
+/// serves https:// and wss://.
+/// <para>
+/// This class is the life of a connection on the port, from the accept to the last byte: the deadline, the order of
+/// the steps, the caps, the registry of open connections and the shutdown. The HTTP spoken before the upgrade is
+/// <see cref="HttpExchange"/>'s, the TLS <see cref="TlsTunnel"/>'s.
+/// </para>
 /// </summary>
 public sealed class Server : IAsyncDisposable
 {
@@ -30,6 +35,7 @@ public sealed class Server : IAsyncDisposable
 
     private readonly ServerSettings _config;
     private readonly Router _router;
+    private readonly HttpExchange _http;
     private readonly Log _log;
     private readonly OriginPolicy _origins;
     private readonly ProxyList _proxies;
@@ -39,7 +45,7 @@ public sealed class Server : IAsyncDisposable
     private readonly ConnectionTracker? _tracker;
     private readonly IFrameTapSource? _inspector;
     private readonly TcpListener _listener;
-    private readonly TlsCertificates? _tls;
+    private readonly TlsTunnel? _tls;
     // Cancelled when shutdown begins: stops accepting and drops handshakes in progress.
     private readonly CancellationTokenSource _stopping = new();
     // Cancelled when shutdown ends: stops the heartbeat, which enforces close timeouts until then.
@@ -60,6 +66,7 @@ public sealed class Server : IAsyncDisposable
         _config = settings;
         _router = router;
         _log = log;
+        _http = new HttpExchange(router, settings.MaxHeaderBytes, log, metrics);
         _origins = new OriginPolicy(settings.AllowedOrigins);
         _proxies = ProxyList.Parse(settings.TrustedProxies);
         _limiter = new ConnectionLimiter(settings.MaxConnections, settings.MaxConnectionsPerIp);
@@ -71,7 +78,7 @@ public sealed class Server : IAsyncDisposable
         if (settings.Connection.Deflate is not null && !MessageInflater.IsSupported)
             _log.Warn("permessage-deflate is off: the app switch System.IO.Compression.UseStrictValidation prevents inflating frame by frame");
         // Loaded before listening, so a wrong path or a key that does not match stops the start with the reason.
-        _tls = settings.TlsEnabled ? TlsCertificates.Load(settings.TlsCert, settings.TlsKey) : null;
+        _tls = settings.TlsEnabled ? new TlsTunnel(TlsCertificates.Load(settings.TlsCert, settings.TlsKey), _http, log, _settings.CloseTimeout) : null;
         IPAddress address = settings.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(settings.Host);
         _listener = new TcpListener(address, settings.Port);
     }
@@ -142,7 +149,7 @@ public sealed class Server : IAsyncDisposable
         {
             if (_tls is not null)
             {
-                SslStream? tls = await AuthenticateTlsAsync(socket, network, remote, handshakeDeadline.Token);
+                SslStream? tls = await _tls.AuthenticateAsync(socket, network, remote, handshakeDeadline.Token);
                 if (tls is null)
                     return;
                 stream = tls;
@@ -164,77 +171,11 @@ public sealed class Server : IAsyncDisposable
             if (input is not null)
                 await input.CompleteAsync();
             if (stream is SslStream tls)
-                await CloseTlsAsync(tls);
+                await _tls!.CloseAsync(tls);
             await LingeringCloseAsync(socket);
             await network.DisposeAsync();
             Interlocked.Decrement(ref _sockets);
         }
-    }
-
-    /// <summary>
-    /// The server side of the TLS handshake, within the handshake deadline. A client speaking plain HTTP to this port
-    /// is recognised by its first byte (a letter, where TLS starts with 0x16, the handshake record type, RFC 8446 §5.1),
-    /// answered with a plain-text 400 and closed; any other failure drops the connection. Both are logged at info, as
-    /// rejections: a scanner or a misconfigured client is not a server error. RFC 6455 §4.2.2 item 1 [6455-4.2.2-tls]:
-    /// a failed handshake closes the connection; after a successful one, everything goes through the tunnel.
-    /// </summary>
-    private async Task<SslStream?> AuthenticateTlsAsync(Socket socket, NetworkStream network, IPEndPoint remote, CancellationToken deadline)
-    {
-        byte[] first = new byte[1];
-        try
-        {
-            if (await socket.ReceiveAsync(first, SocketFlags.Peek, deadline) == 0)
-            {
-                _log.Info($"reject peer={remote} reason=\"closed before the TLS handshake\" action=drop");
-                return null;
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            _log.Info($"reject peer={remote} reason=\"handshake timeout\" action=drop");
-            return null;
-        }
-        if (first[0] != 0x16)
-        {
-            await RejectAsync(network, remote, HttpResponse.Error(400, "This port speaks TLS: use https:// or wss://"), headOnly: false);
-            return null;
-        }
-
-        var tls = new SslStream(network, leaveInnerStreamOpen: true);
-        try
-        {
-            await tls.AuthenticateAsServerAsync(_tls!.ServerOptions(), deadline);
-            _log.Debug($"tls peer={remote} protocol={tls.SslProtocol} cipher={tls.NegotiatedCipherSuite}");
-            return tls;
-        }
-        catch (Exception e) when (e is AuthenticationException or IOException or SocketException or OperationCanceledException)
-        {
-            string reason = deadline.IsCancellationRequested ? "handshake timeout" : "TLS handshake failed: " + e.Message.Replace('"', '\'');
-            _log.Info($"reject peer={remote} reason=\"{reason}\" action=drop");
-            await tls.DisposeAsync();
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// Sends TLS close_notify (RFC 8446 §6.1), so the client can tell the end of our data from a cut connection.
-    /// Bounded by the close timeout: a peer that stopped reading must not hold this task.
-    /// </summary>
-    private async Task CloseTlsAsync(SslStream tls)
-    {
-        Task shutdown = tls.ShutdownAsync();
-        try
-        {
-            await shutdown.WaitAsync(_settings.CloseTimeout);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or NotSupportedException
-            or TimeoutException or AuthenticationException or SocketException)
-        {
-            // The socket is closed next, which ends a write still pending; observe its failure then.
-            _ = shutdown.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
-        await tls.DisposeAsync();
     }
 
     /// <summary>
@@ -248,13 +189,7 @@ public sealed class Server : IAsyncDisposable
             _log.Info("tls reload: TLS is not configured (--tls-cert), nothing to reload");
             return false;
         }
-        if (!_tls.TryReload(out string? error))
-        {
-            _log.Error($"tls reload failed, keeping the current certificate: {error}");
-            return false;
-        }
-        _log.Info($"tls reload: certificate=\"{_tls.Certificate.Subject}\" expires={_tls.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd} thumbprint={_tls.Certificate.Thumbprint}");
-        return true;
+        return _tls.Reload();
     }
 
     private async Task ServeAsync(long id, Socket socket, Stream stream, PipeReader input, IPEndPoint remote, CancellationTokenSource handshakeDeadline)
@@ -266,11 +201,11 @@ public sealed class Server : IAsyncDisposable
         HttpRequest? request;
         using (CancellationTokenSource deadline = handshakeDeadline)
         {
-            (request, HttpError? error) = await ReadRequestHeadAsync(input, deadline.Token);
+            (request, HttpError? error) = await _http.ReadRequestHeadAsync(input, deadline.Token);
             if (request is null)
             {
                 if (error is { } e)
-                    await RejectAsync(stream, remote, HttpResponse.Error(e.StatusCode, e.Reason), headOnly: false);
+                    await _http.RejectAsync(stream, remote, HttpResponse.Error(e.StatusCode, e.Reason), headOnly: false);
                 else
                     _log.Info($"reject peer={remote} reason=\"{(deadline.IsCancellationRequested ? "handshake timeout" : "closed before a complete request")}\" action=drop");
                 return;
@@ -284,12 +219,7 @@ public sealed class Server : IAsyncDisposable
         IWebSocketHandler? handler = _router.FindWebSocket(request.Path);
         if (handler is null)
         {
-            HttpResponse page = await AnswerPlainAsync(request, client);
-            await WriteResponseAsync(stream, page, headOnly: request.Method == "HEAD");
-            if (page.StatusCode >= 400)
-                _log.Info($"reject peer={remote} client={client} path={request.Path} status={page.StatusCode} reason=\"{page.Reason}\"");
-            else
-                _log.Debug($"http peer={remote} {request.Method} {request.Path} {page.StatusCode}");
+            await _http.AnswerPageAsync(stream, request, remote, client);
             return;
         }
 
@@ -297,7 +227,7 @@ public sealed class Server : IAsyncDisposable
         HttpResponse response = Handshake.Accept(request, handler.Subprotocols, _origins, _settings.Deflate, out DeflateParameters? deflate);
         if (!response.IsUpgrade)
         {
-            await RejectAsync(stream, remote, response, request.Method == "HEAD", request.Path);
+            await _http.RejectAsync(stream, remote, response, request.Method == "HEAD", request.Path);
             return;
         }
 
@@ -307,7 +237,7 @@ public sealed class Server : IAsyncDisposable
         {
             var busy = HttpResponse.Error(503, _stopping.IsCancellationRequested ? "Server shutting down" : "Too many connections")
                 .With("Retry-After", "5");
-            await RejectAsync(stream, remote, busy, false, request.Path);
+            await _http.RejectAsync(stream, remote, busy, false, request.Path);
             return;
         }
 
@@ -331,7 +261,7 @@ public sealed class Server : IAsyncDisposable
             _open[id] = connection;
             if (Volatile.Read(ref _stopCalled) != 0)
                 connection.Close(CloseCode.GoingAway, "server shutting down"); // queued; sent after the 101 below
-            await WriteResponseAsync(stream, response, headOnly: false);
+            await HttpExchange.WriteResponseAsync(stream, response, headOnly: false);
             if (AfterUpgradeWritten is { } seam)
                 await seam();
             _metrics?.ConnectionOpened();
@@ -353,65 +283,6 @@ public sealed class Server : IAsyncDisposable
             _open.TryRemove(id, out _);
             _limiter.Release(client);
         }
-    }
-
-    /// <summary>Feeds the pipe to the sans-I/O parser until it has a whole request head or an error.</summary>
-    private async Task<(HttpRequest?, HttpError?)> ReadRequestHeadAsync(PipeReader input, CancellationToken token)
-    {
-        while (true)
-        {
-            ReadResult read;
-            try
-            {
-                read = await input.ReadAsync(token);
-            }
-            catch (OperationCanceledException)
-            {
-                return (null, null);
-            }
-            ReadOnlySequence<byte> buffer = read.Buffer;
-            HttpParseStatus status = HttpRequestParser.TryParse(buffer, _config.MaxHeaderBytes, out HttpRequest? request, out SequencePosition consumed, out HttpError error);
-            switch (status)
-            {
-                case HttpParseStatus.Complete:
-                    input.AdvanceTo(consumed);
-                    return (request, null);
-                case HttpParseStatus.Invalid:
-                    input.AdvanceTo(buffer.End);
-                    return (null, error);
-                default:
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                    if (read.IsCompleted)
-                        return (null, null);
-                    break;
-            }
-        }
-    }
-
-    private ValueTask<HttpResponse> AnswerPlainAsync(HttpRequest request, IPAddress client)
-    {
-        var page = _router.FindPage(request.Path);
-        // RFC 6455 §4.2.2 /resource name/ [6455-4.2.2-resource]: no such service, 404.
-        if (page is null)
-            return ValueTask.FromResult(HttpResponse.Error(404, "Not found"));
-        if (request.Method is not ("GET" or "HEAD"))
-            return ValueTask.FromResult(HttpResponse.Error(405, "Method not allowed").With("Allow", "GET, HEAD"));
-        return page(request, new RequestContext(client));
-    }
-
-    private async Task RejectAsync(Stream stream, IPEndPoint remote, HttpResponse response, bool headOnly, string? path = null)
-    {
-        _log.Info($"reject peer={remote}{(path is null ? "" : " path=" + path)} status={response.StatusCode} reason=\"{response.Reason}\"");
-        _metrics?.HandshakeFailed(response.StatusCode);
-        await WriteResponseAsync(stream, response, headOnly);
-    }
-
-    private static async Task WriteResponseAsync(Stream stream, HttpResponse response, bool headOnly)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256 + response.Body.Length);
-        response.WriteTo(buffer, headOnly);
-        await stream.WriteAsync(buffer.WrittenMemory);
-        await stream.FlushAsync();
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using RawSocketChat.Protocol;
@@ -9,7 +8,8 @@ namespace RawSocketChat.Transport;
 
 /// <summary>
 /// One open WebSocket: the thin I/O shell around <see cref="WebSocketProtocol"/>, which decides everything the RFC
-/// decides (frames, pings, the closing handshake, the timers). This class owns the socket, the send lock and two loops.
+/// decides (frames, pings, the closing handshake, the timers). This class owns the socket, the send lock, the send
+/// buffer and two loops.
 /// <para>
 /// Reading: a single loop pulls bytes from the input pipe, hands them to the protocol and acts on what it says:
 /// messages go to the handler, a finished closing handshake ends the loop.
@@ -20,13 +20,12 @@ namespace RawSocketChat.Transport;
 /// for the network, frames never interleave, and everything queued while the socket was busy leaves in one write.
 /// </para>
 /// <para>
-/// A peer that stops reading must not grow our memory, yet a peer that reads must get every message we accepted,
-/// however large. So two bounds, neither on the size of one message: the bytes not yet written may not pass
-/// <c>MaxSendBufferBytes</c>, not counting one message larger than the limit (a 16 MiB echo to a peer that reads
-/// it, with the pongs and messages that follow it), and a write may not go <c>SendTimeout</c> without progress.
-/// Past the first, the connection is closed with 1008 behind what is queued, for a peer that catches up to read,
-/// and dropped at <c>CloseTimeout</c> if it does not; past the second, the socket takes nothing, so it is dropped.
-/// Either way a connection holds at most the limit plus one message.
+/// Three helpers hold one idea each. <see cref="SendBacklog"/> counts what the peer has not read yet, so that a peer
+/// that stops reading cannot grow our memory: past its limit the connection is closed with 1008 behind what is
+/// queued, for a peer that catches up to read, and dropped at <c>CloseTimeout</c> if it does not; a write that makes
+/// no progress for <c>SendTimeout</c> drops it at once. <see cref="SendBatch"/> lets a caller that sends to many
+/// connections wake each send loop once. <see cref="InjectedFrames"/> carries the inspector's frames into the
+/// receive loop of an inspected connection.
 /// </para>
 /// </summary>
 public sealed class WebSocketConnection
@@ -34,6 +33,7 @@ public sealed class WebSocketConnection
     private readonly Stream _stream;
     private readonly PipeReader _input;
     private readonly SendBuffer _output = new();
+    private readonly SendBacklog _backlog; // counts _output and the write in progress; under _sendLock, bar two members
     private readonly AsyncSignal _sendSignal = new();
     // The protocol's read half runs on the receive loop alone; its write half only under _sendLock.
     private readonly WebSocketProtocol _protocol;
@@ -42,27 +42,23 @@ public sealed class WebSocketConnection
     private readonly Action _onAbort;
     // Only for a connection that asked to be inspected (/inspect); null, and never looked at twice, for all others.
     private readonly FrameTap? _tap;
-    private readonly ConcurrentQueue<byte[]>? _injected;
+    private readonly InjectedFrames? _injected;
 
     private bool _outputCompleted;   // no frame follows what is queued: the send loop drains it and ends
     private bool _sendLoopWaiting;   // the send loop found nothing queued and waits for _sendSignal
-    private bool _wakeDeferred;      // in this thread's t_deferredWakes, to be woken when its SendBatch ends
-    private int _writingBytes;       // taken by the send loop, write in progress
-    private long _lastSendProgressTicks; // when the write in progress last moved (started, or a slice completed)
-    private long _takenBytes;        // every byte the send loop has taken so far, the write in progress included
-    private long _oversizedEnd;      // where the one unsent message larger than the limit ends, in _takenBytes terms
-    private int _oversizedLength;    // its frame's length; it is unsent while fewer than _oversizedEnd bytes are written
+    private bool _wakeDeferred;      // on some thread's SendBatch list, to be woken when that batch ends
 
     internal WebSocketConnection(long id, Stream stream, PipeReader input, ConnectionSettings settings, IPEndPoint remote,
         IPAddress clientAddress, string path, string? subprotocol, Action onAbort, DeflateParameters? deflate = null, FrameTap? tap = null)
     {
         _tap = tap;
         if (tap is not null)
-            _injected = new ConcurrentQueue<byte[]>();
+            _injected = new InjectedFrames(input, tap);
         Id = id;
         _stream = stream;
         _input = input;
         _settings = settings;
+        _backlog = new SendBacklog(_output, settings.MaxSendBufferBytes);
         _onAbort = onAbort;
         Remote = remote;
         ClientAddress = clientAddress;
@@ -97,11 +93,9 @@ public sealed class WebSocketConnection
         get
         {
             lock (_sendLock)
-                return UnsentBytesLocked;
+                return _backlog.Unsent;
         }
     }
-
-    private long UnsentBytesLocked => (long)_output.QueuedLength + _writingBytes;
 
     public bool SendText(ReadOnlySpan<byte> utf8) => Send(Opcode.Text, utf8);
     public bool SendBinary(ReadOnlySpan<byte> data) => Send(Opcode.Binary, data);
@@ -128,10 +122,7 @@ public sealed class WebSocketConnection
                 return false;
             FlushLocked();
             if (oversized)
-            {
-                _oversizedLength = _output.QueuedLength - queuedBefore;
-                _oversizedEnd = _takenBytes + _output.QueuedLength;
-            }
+                _backlog.QueuedOversized(_output.QueuedLength - queuedBefore);
             _settings.Metrics?.MessageSent();
             return true;
         }
@@ -140,14 +131,13 @@ public sealed class WebSocketConnection
     /// <summary>
     /// The inspector's "as if the client had sent it": whole frames, masked like a client's, handed to the receiver
     /// between two messages of the real client, parsed and acted on exactly like bytes from the socket. Only for an
-    /// inspected connection, by its own watcher; false otherwise.
+    /// inspected connection, by its own watcher; false otherwise (see <see cref="InjectedFrames"/>).
     /// </summary>
     internal bool Inject(byte[] frames)
     {
         if (_injected is null || !IsOpen)
             return false;
-        _injected.Enqueue(frames);
-        _input.CancelPendingRead(); // wakes the receive loop, which tells this from Abort by the state: still open
+        _injected.Add(frames);
         return true;
     }
 
@@ -176,19 +166,27 @@ public sealed class WebSocketConnection
         _onAbort();
     }
 
-    /// <summary>Wakes the send loop for the frame just written: now, or when the batch ends.</summary>
+    /// <summary>
+    /// Opens a <see cref="SendBatch"/> on this thread: until it is disposed, the sends made here queue their frames
+    /// as usual but wake each connection's send loop once, at the end, so each connection gets one write for all of
+    /// them.
+    /// </summary>
+    public static SendBatch BatchSends() => SendBatch.Begin();
+
+    /// <summary>Wakes the send loop for the frame just written: now, or when this thread's <see cref="SendBatch"/> ends.</summary>
     private void FlushLocked()
     {
-        // Past BatchWakeLimit the loop starts writing at once, batch or not: on a server with cores to spare it
-        // drains while the rest is queued, so a big batch does not push a healthy member toward MaxSendBufferBytes.
-        if (t_batchDepth == 0 || _output.QueuedLength >= BatchWakeLimit)
-        {
+        if (!SendBatch.TryDeferWake(this, ref _wakeDeferred, _output.QueuedLength))
             WakeSendLoopLocked();
-        }
-        else if (!_wakeDeferred)
+    }
+
+    /// <summary>The batch that deferred this connection's wake has ended (<see cref="SendBatch.Dispose"/>).</summary>
+    internal void WakeDeferredSendLoop()
+    {
+        lock (_sendLock)
         {
-            _wakeDeferred = true;
-            (t_deferredWakes ??= []).Add(this);
+            _wakeDeferred = false;
+            WakeSendLoopLocked();
         }
     }
 
@@ -200,43 +198,6 @@ public sealed class WebSocketConnection
         _sendSignal.Set(); // the loop resumes on the thread pool, not here under the lock
     }
 
-    private const int BatchWakeLimit = 64 * 1024;
-    [ThreadStatic] private static int t_batchDepth;
-    [ThreadStatic] private static List<WebSocketConnection>? t_deferredWakes;
-
-    /// <summary>
-    /// Until the returned scope ends, sends made on this thread queue their frames as usual but wake each
-    /// connection's send loop once, at the end. A caller that sends many messages to many connections in one go —
-    /// the chat publishing a committed batch to a room of a thousand — thus gives each connection one write holding
-    /// all of them, instead of waking its loop with the first message and racing it to the socket. Fewer, larger
-    /// writes cost the server fewer system calls and every client fewer wake-ups. The scope is a ref struct, so it
-    /// cannot span an <c>await</c>: it belongs to the thread, and the code inside must be synchronous.
-    /// </summary>
-    public static SendBatch BatchSends()
-    {
-        t_batchDepth++;
-        return new SendBatch();
-    }
-
-    /// <summary>The scope of <see cref="BatchSends"/>; dispose it exactly once.</summary>
-    public ref struct SendBatch
-    {
-        public readonly void Dispose()
-        {
-            if (--t_batchDepth > 0 || t_deferredWakes is not { Count: > 0 } deferred)
-                return;
-            foreach (WebSocketConnection connection in deferred)
-            {
-                lock (connection._sendLock)
-                {
-                    connection._wakeDeferred = false;
-                    connection.WakeSendLoopLocked();
-                }
-            }
-            deferred.Clear();
-        }
-    }
-
     /// <summary>No frame can follow: the send loop drains what is queued and ends.</summary>
     private void CompleteOutputLocked()
     {
@@ -245,21 +206,13 @@ public sealed class WebSocketConnection
     }
 
     /// <summary>
-    /// Whether a frame of <paramref name="length"/> payload bytes may be queued. The limit is on the backlog, not on
-    /// one message: a message we accepted (under <c>--max-message-bytes</c>) must reach a peer that reads it. So one
-    /// message larger than the limit at a time is taken (<paramref name="oversized"/>) and left out of the count
-    /// until it is written. When the backlog would pass the limit, the peer is not keeping up: the connection is
-    /// closed with 1008, and nothing more is queued (RFC 6455 §10.4 [6455-10.4-send-backlog]).
+    /// Whether a frame of <paramref name="length"/> payload bytes may be queued, by the backlog's count
+    /// (<see cref="SendBacklog.TryAdmit"/>, which says when it is the one <paramref name="oversized"/> message). When
+    /// it may not, the peer is not keeping up: the connection is closed with 1008, and nothing more is queued.
     /// </summary>
     private bool HasRoomLocked(int length, out bool oversized)
     {
-        long limit = _settings.MaxSendBufferBytes;
-        long written = _takenBytes - _writingBytes; // a batch counts as written once its write completes
-        bool oversizedUnsent = written < _oversizedEnd;
-        long backlog = UnsentBytesLocked - (oversizedUnsent ? _oversizedLength : 0);
-        // Everything else stays within the limit, so the one oversized message never has more than that behind it.
-        oversized = length > limit && !oversizedUnsent;
-        if (oversized || backlog + length <= limit)
+        if (_backlog.TryAdmit(length, out oversized))
             return true;
         // The Close goes behind the backlog: a peer that catches up reads everything, then why it is being left.
         // One that does not is dropped at CloseTimeout (OnHeartbeat), as for any Close it does not answer.
@@ -314,7 +267,7 @@ public sealed class WebSocketConnection
     {
         while (true)
         {
-            if (_injected is { IsEmpty: false } && _protocol.IsBetweenMessages && !await ReceiveInjectedAsync(handler))
+            if (_injected is { AnyWaiting: true } && _protocol.IsBetweenMessages && !await ReceiveInjectedAsync(handler))
                 return;
             ValueTask<ReadResult> reading = _input.ReadAsync();
             if (!reading.IsCompleted)
@@ -324,7 +277,7 @@ public sealed class WebSocketConnection
             {
                 if (_injected is null || _protocol.State == ConnectionState.Closed)
                     return; // Abort(), or the send loop found the peer gone
-                // Woken by Inject (perhaps for frames already run): what was read stays for the next read.
+                // Woken by Inject (perhaps for frames already run, see InjectedFrames): what was read stays for the next read.
                 _input.AdvanceTo(read.Buffer.Start);
                 continue;
             }
@@ -391,15 +344,13 @@ public sealed class WebSocketConnection
     /// after our Close, only when within the limit, since no second Close can be started.
     /// </summary>
     private bool HasRoomForControlLocked(int length) =>
-        IsOpen ? HasRoomLocked(length, out _) : UnsentBytesLocked + FrameHeader.MaxLength + length <= _settings.MaxSendBufferBytes;
+        IsOpen ? HasRoomLocked(length, out _) : _backlog.FitsWithinLimit(length);
 
     /// <summary>Runs the inspector's injected frames through the receiver, as if they had just been read.</summary>
     private async ValueTask<bool> ReceiveInjectedAsync(IWebSocketHandler handler)
     {
-        while (_injected!.TryDequeue(out byte[]? frames))
+        while (_injected!.TryTake(out ReadOnlySequence<byte> bytes))
         {
-            var bytes = new ReadOnlySequence<byte>(frames);
-            _tap!.Received(bytes, injected: true);
             while (true)
             {
                 ReceiveResult result = _protocol.Receive(ref bytes, Environment.TickCount64);
@@ -427,9 +378,7 @@ public sealed class WebSocketConnection
                 lock (_sendLock)
                 {
                     batch = _output.Take();
-                    _writingBytes = batch.Count;
-                    _takenBytes += batch.Count;
-                    Volatile.Write(ref _lastSendProgressTicks, Environment.TickCount64);
+                    _backlog.Taken(batch.Count, Environment.TickCount64);
                     if (batch.Count == 0)
                     {
                         _output.Release(); // an idle connection holds no send memory
@@ -451,7 +400,7 @@ public sealed class WebSocketConnection
                 for (int offset = 0; offset < batch.Count; offset += WriteSlice)
                 {
                     await _stream.WriteAsync(batch.AsMemory(offset, Math.Min(WriteSlice, batch.Count - offset)));
-                    Volatile.Write(ref _lastSendProgressTicks, Environment.TickCount64);
+                    _backlog.Progressed(Environment.TickCount64);
                 }
                 await _stream.FlushAsync();
                 _settings.Metrics?.BytesSent(batch.Count);
@@ -464,7 +413,7 @@ public sealed class WebSocketConnection
             {
                 _protocol.ConnectionLost("connection lost");
                 _outputCompleted = true;
-                _writingBytes = 0; // no write is in progress any more: the heartbeat must not see a stalled one
+                _backlog.WriteAbandoned();
                 _output.Release();
             }
             _input.CancelPendingRead();
@@ -486,8 +435,7 @@ public sealed class WebSocketConnection
         // handshake the send loop still drains what was queued, and a peer that sent its Close and stopped reading
         // would otherwise hold that write, and the connection, forever. RFC 6455 §7.1.7 [6455-7.1.7-omit-close]: no
         // Close is sent when the other side cannot receive it.
-        if (Volatile.Read(ref _writingBytes) > 0
-            && now - Volatile.Read(ref _lastSendProgressTicks) >= (long)_settings.SendTimeout.TotalMilliseconds)
+        if (_backlog.IsStalled(now, _settings.SendTimeout))
         {
             Abort(CloseCode.PolicyViolation, "send timeout");
             return;

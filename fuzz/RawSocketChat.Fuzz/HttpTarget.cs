@@ -9,7 +9,7 @@ namespace RawSocketChat.Fuzz;
 
 /// <summary>
 /// <c>http</c>: arbitrary bytes, cut at arbitrary points, through <see cref="HttpRequestParser.TryParse"/> the way
-/// <c>Server.ReadRequestHeadAsync</c> calls it (the whole buffer so far, after each read), then the request through
+/// <c>HttpExchange.ReadRequestHeadAsync</c> calls it (the whole buffer so far, after each read), then the request through
 /// <see cref="Handshake.Accept"/> and the response through <see cref="HttpResponse.WriteTo"/>.
 /// <para>
 /// Input layout: byte 0 picks maxHeaderBytes (bits 0–1), the origin policy and the permessage-deflate offer of the
