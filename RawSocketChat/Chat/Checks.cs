@@ -50,7 +50,7 @@ internal static class Checks
     /// <summary>Times kept to the millisecond, as the stores keep them, so what is sent equals what is stored.</summary>
     public static DateTime Millis(DateTime utc) => new(utc.Ticks - utc.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc);
 
-    /// <summary>Runs one store write and records how long it took.</summary>
+    /// <summary>Runs one store call and records how long it took in <paramref name="histogram"/>.</summary>
     public static async Task<T> TimedAsync<T>(this LatencyHistogram histogram, Func<Task<T>> write)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();

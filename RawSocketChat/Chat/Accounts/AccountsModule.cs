@@ -80,12 +80,8 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         string name = command.Name!, password = command.Password!;
         string key = NameRules.Key(name);
         IPAddress client = session.Connection.ClientAddress;
-        if (!loginThrottle.IsAllowed(key, client, Environment.TickCount64, out long retryAfter))
-        {
-            metrics.LoginRateLimited();
-            session.SendError(ChatErrorCode.RateLimited, "too many failed logins; try again later", command.Ref, retryAfter);
+        if (IsThrottled(session, command.Ref, key, client, "too many failed logins; try again later"))
             return;
-        }
         if (NameRules.IsValidName(name) && sanctions.RefuseIfBanned(session, command.Ref, name))
             return;
 
@@ -123,12 +119,8 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         }
         IPAddress client = session.Connection.ClientAddress;
         // Registrations share the per-IP login budget: hashing is expensive, and accounts should not be minted in bulk.
-        if (!loginThrottle.IsAllowed(null, client, Environment.TickCount64, out long retryAfter))
-        {
-            metrics.LoginRateLimited();
-            session.SendError(ChatErrorCode.RateLimited, "too many attempts from your address; try again later", command.Ref, retryAfter);
+        if (IsThrottled(session, command.Ref, null, client, "too many attempts from your address; try again later"))
             return;
-        }
 
         string key = NameRules.Key(name);
         if (!presence.TryReserve(key))
@@ -171,12 +163,8 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         if (!CheckLoggedOut(session, command.Ref) || !Require(session, command.Ref, command.Token, "token"))
             return;
         IPAddress client = session.Connection.ClientAddress;
-        if (!loginThrottle.IsAllowed(null, client, Environment.TickCount64, out long retryAfter))
-        {
-            metrics.LoginRateLimited();
-            session.SendError(ChatErrorCode.RateLimited, "too many failed logins; try again later", command.Ref, retryAfter);
+        if (IsThrottled(session, command.Ref, null, client, "too many failed logins; try again later"))
             return;
-        }
         byte[]? hash = SessionTokens.HashOf(command.Token!);
         SessionRecord? stored = hash is null ? null : await store.FindSessionAsync(hash, DateTime.UtcNow);
         UserRecord? record = stored is null ? null : await store.FindUserAsync(stored.UserName);
@@ -298,6 +286,16 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
             return true;
         session.SendError(ChatErrorCode.AlreadyLoggedIn, "already logged in: send logout first", reference);
         return false;
+    }
+
+    /// <summary>True (and <c>rate_limited</c> was sent) while the login throttle refuses this account or address.</summary>
+    private bool IsThrottled(ChatSession session, string? reference, string? accountKey, IPAddress client, string message)
+    {
+        if (loginThrottle.IsAllowed(accountKey, client, Environment.TickCount64, out long retryAfter))
+            return false;
+        metrics.LoginRateLimited();
+        session.SendError(ChatErrorCode.RateLimited, message, reference, retryAfter);
+        return true;
     }
 
     /// <summary>Runs password hashing off the socket loop, at most one per core at a time.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using RawSocketChat.Chat.Commands;
 using RawSocketChat.Chat.Direct;
@@ -153,9 +152,7 @@ internal sealed class MessagesModule
         }
         limit = Math.Min(limit, HistoryPageLimit);
         // One more than asked tells whether there is more to page through.
-        long started = Stopwatch.GetTimestamp();
-        IReadOnlyList<MessageRecord> page = await _store.GetMessagesAsync(room.Name, command.Before, limit + 1);
-        _metrics.StoreRead.ObserveSince(started);
+        IReadOnlyList<MessageRecord> page = await _metrics.StoreRead.TimedAsync(() => _store.GetMessagesAsync(room.Name, command.Before, limit + 1));
         bool more = page.Count > limit;
         IReadOnlyList<MessageRecord> messages = more ? page.Skip(page.Count - limit).ToList() : page;
         session.Send(ServerMessages.History(room.Name, command.Before, messages, more, command.Ref));
@@ -184,9 +181,7 @@ internal sealed class MessagesModule
                 session.SendError(ChatErrorCode.Forbidden, "you can only edit your own messages", command.Ref);
                 return;
             }
-            long started = Stopwatch.GetTimestamp();
-            MessageRecord? edited = await _store.EditMessageAsync(original.Id, text, DateTime.UtcNow);
-            _metrics.StoreWrite.ObserveSince(started);
+            MessageRecord? edited = await _metrics.StoreWrite.TimedAsync(() => _store.EditMessageAsync(original.Id, text, DateTime.UtcNow));
             if (edited is null)
             {
                 SendNoSuchMessage(session, command.Ref, command.Id!, room);
@@ -230,9 +225,7 @@ internal sealed class MessagesModule
                 return;
             }
             DateTime now = DateTime.UtcNow;
-            long started = Stopwatch.GetTimestamp();
-            MessageRecord? deleted = await _store.DeleteMessageAsync(original.Id, now, own ? null : user.Name);
-            _metrics.StoreWrite.ObserveSince(started);
+            MessageRecord? deleted = await _metrics.StoreWrite.TimedAsync(() => _store.DeleteMessageAsync(original.Id, now, own ? null : user.Name));
             if (deleted is null)
             {
                 SendNoSuchMessage(session, command.Ref, command.Id!, room);
