@@ -132,14 +132,22 @@ public sealed class ClientTests(BrowserFixture fixture)
         Assert.Equal(img, await victim.MessagesWith(img).Locator("p").TextContentAsync());
         Assert.Equal(script, await victim.MessagesWith("<script>").Locator("p").TextContentAsync());
         foreach (ChatPage p in new[] { mallory, victim })
-        {
-            await Expect(p.Log.Locator("img, script, b, i, a")).ToHaveCountAsync(0);
-        }
+            await ExpectOnlyTheBareUrlLinkedAsync(p);
         // After a reload the same text comes from history, and is still just text.
         await victim.Page.ReloadAsync();
         await victim.ExpectMessageAsync(img);
-        await Expect(victim.Log.Locator("img, script, b, i, a")).ToHaveCountAsync(0);
+        await ExpectOnlyTheBareUrlLinkedAsync(victim);
         Assert.Equal(0, dialogs);
+
+        // The only element the text makes is the link the client builds itself for the bare URL, which stops at "<".
+        static async Task ExpectOnlyTheBareUrlLinkedAsync(ChatPage page)
+        {
+            await Expect(page.Log.Locator("img, script, b, i")).ToHaveCountAsync(0);
+            ILocator link = page.Log.Locator("a");
+            await Expect(link).ToHaveCountAsync(1);
+            await Expect(link).ToHaveAttributeAsync("href", "https://example.com/?a=");
+            await Expect(link).ToHaveAttributeAsync("rel", "noopener noreferrer");
+        }
     }
 
     [SkippableFact]

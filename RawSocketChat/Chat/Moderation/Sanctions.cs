@@ -9,16 +9,19 @@ namespace RawSocketChat.Chat.Moderation;
 /// </summary>
 public sealed class Sanctions : ISanctions
 {
-    private readonly Dictionary<string, BanRecord> _bans = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, MuteRecord> _mutes = new(StringComparer.Ordinal);
+    // Each entry keeps the order it was set in: two sanctions given within one tick of the clock (or loaded with
+    // equal stored times) still list newest first, the same way every time.
+    private readonly Dictionary<string, (BanRecord Ban, long Order)> _bans = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (MuteRecord Mute, long Order)> _mutes = new(StringComparer.Ordinal);
     private readonly object _lock = new();
+    private long _order;
 
     public Sanctions(IEnumerable<BanRecord> bans, IEnumerable<MuteRecord> mutes)
     {
-        foreach (BanRecord ban in bans)
-            _bans[NameRules.Key(ban.Name)] = ban;
-        foreach (MuteRecord mute in mutes)
-            _mutes[NameRules.Key(mute.Name)] = mute;
+        foreach (BanRecord ban in bans.OrderBy(b => b.CreatedAt))
+            SetBan(ban);
+        foreach (MuteRecord mute in mutes.OrderBy(m => m.CreatedAt))
+            SetMute(mute);
     }
 
     /// <summary>The ban in force for this name at <paramref name="now"/>, or null.</summary>
@@ -27,8 +30,9 @@ public sealed class Sanctions : ISanctions
         string key = NameRules.Key(name);
         lock (_lock)
         {
-            if (!_bans.TryGetValue(key, out BanRecord? ban))
+            if (!_bans.TryGetValue(key, out (BanRecord Ban, long) entry))
                 return null;
+            BanRecord ban = entry.Ban;
             if (ban.ExpiresAt is { } expires && expires <= now)
             {
                 _bans.Remove(key);
@@ -44,8 +48,9 @@ public sealed class Sanctions : ISanctions
         string key = NameRules.Key(name);
         lock (_lock)
         {
-            if (!_mutes.TryGetValue(key, out MuteRecord? mute))
+            if (!_mutes.TryGetValue(key, out (MuteRecord Mute, long) entry))
                 return null;
+            MuteRecord mute = entry.Mute;
             if (mute.ExpiresAt <= now)
             {
                 _mutes.Remove(key);
@@ -60,18 +65,19 @@ public sealed class Sanctions : ISanctions
     {
         lock (_lock)
         {
-            foreach (string key in _bans.Where(b => b.Value.ExpiresAt <= now).Select(b => b.Key).ToList())
+            foreach (string key in _bans.Where(b => b.Value.Ban.ExpiresAt <= now).Select(b => b.Key).ToList())
                 _bans.Remove(key);
-            foreach (string key in _mutes.Where(m => m.Value.ExpiresAt <= now).Select(m => m.Key).ToList())
+            foreach (string key in _mutes.Where(m => m.Value.Mute.ExpiresAt <= now).Select(m => m.Key).ToList())
                 _mutes.Remove(key);
-            return (_bans.Values.OrderByDescending(b => b.CreatedAt).ToList(), _mutes.Values.OrderByDescending(m => m.CreatedAt).ToList());
+            return (_bans.Values.OrderByDescending(b => b.Ban.CreatedAt).ThenByDescending(b => b.Order).Select(b => b.Ban).ToList(),
+                _mutes.Values.OrderByDescending(m => m.Mute.CreatedAt).ThenByDescending(m => m.Order).Select(m => m.Mute).ToList());
         }
     }
 
     public void SetBan(BanRecord ban)
     {
         lock (_lock)
-            _bans[NameRules.Key(ban.Name)] = ban;
+            _bans[NameRules.Key(ban.Name)] = (ban, ++_order);
     }
 
     public void RemoveBan(string name)
@@ -83,7 +89,7 @@ public sealed class Sanctions : ISanctions
     public void SetMute(MuteRecord mute)
     {
         lock (_lock)
-            _mutes[NameRules.Key(mute.Name)] = mute;
+            _mutes[NameRules.Key(mute.Name)] = (mute, ++_order);
     }
 
     public void RemoveMute(string name)
