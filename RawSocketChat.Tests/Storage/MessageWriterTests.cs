@@ -181,6 +181,8 @@ public sealed class MessageWriterTests(ITestOutputHelper output)
         public Task<MessageRecord?> FindMessageAsync(string id, CancellationToken cancellationToken = default) => inner.FindMessageAsync(id, cancellationToken);
         public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default) => inner.EditMessageAsync(id, text, editedAt, cancellationToken);
         public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default) => inner.DeleteMessageAsync(id, deletedAt, moderator, cancellationToken);
+        public Task<ReactionOutcome> AddReactionAsync(string messageId, ReactionRecord reaction, int maxEmoji, CancellationToken cancellationToken = default) => inner.AddReactionAsync(messageId, reaction, maxEmoji, cancellationToken);
+        public Task<ReactionOutcome> RemoveReactionAsync(string messageId, string emoji, string user, bool guest, CancellationToken cancellationToken = default) => inner.RemoveReactionAsync(messageId, emoji, user, guest, cancellationToken);
         public Task SetBanAsync(BanRecord ban, CancellationToken cancellationToken = default) => inner.SetBanAsync(ban, cancellationToken);
         public Task<bool> RemoveBanAsync(string name, DateTime now, CancellationToken cancellationToken = default) => inner.RemoveBanAsync(name, now, cancellationToken);
         public Task<IReadOnlyList<BanRecord>> ListBansAsync(DateTime now, CancellationToken cancellationToken = default) => inner.ListBansAsync(now, cancellationToken);

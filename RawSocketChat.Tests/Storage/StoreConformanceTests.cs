@@ -369,6 +369,120 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Null((await Store.FindMessageAsync(fresh.Id))!.DeletedByModerator);
     }
 
+    // ---- Reactions ----
+
+    private static ReactionRecord Reacted(string emoji, string user, bool guest = false, int minute = 1) => new(emoji, user, guest, T0.AddMinutes(minute));
+
+    private static string[] Shown(MessageRecord? message) =>
+        message?.Reactions?.Items.Select(r => $"{r.Emoji}:{string.Join(',', r.Users)}").ToArray() ?? [];
+
+    [SkippableFact]
+    public async Task Reactions_are_one_per_user_per_emoji_grouped_in_the_order_given_and_come_back_with_their_message()
+    {
+        MessageRecord message = Message("lobby", "alice", "ship it?");
+        MessageRecord plain = Message("lobby", "bob", "no reactions here");
+        await Store.AppendMessagesAsync([message, plain]);
+
+        Assert.Equal(ReactionStatus.Changed, (await Store.AddReactionAsync(message.Id, Reacted("👍", "Bob"), 20)).Status);
+        Assert.Equal(ReactionStatus.Changed, (await Store.AddReactionAsync(message.Id, Reacted("🎉", "carol"), 20)).Status);
+        ReactionOutcome third = await Store.AddReactionAsync(message.Id, Reacted("👍", "carol"), 20);
+        Assert.Equal(ReactionStatus.Changed, third.Status);
+        Assert.Equal(["👍:Bob,carol", "🎉:carol"], Shown(third.Message));
+        Assert.Equal(message with { Reactions = third.Message!.Reactions }, third.Message);
+
+        // The same user and emoji again, in any spelling of the name: nothing changes. A guest of that name is someone else.
+        ReactionOutcome again = await Store.AddReactionAsync(message.Id, Reacted("👍", "BOB"), 20);
+        Assert.Equal(ReactionStatus.Unchanged, again.Status);
+        Assert.Equal(third.Message, again.Message);
+        Assert.Equal(ReactionStatus.Changed, (await Store.AddReactionAsync(message.Id, Reacted("👍", "bob", guest: true), 20)).Status);
+
+        string[] expected = ["👍:Bob,carol,bob", "🎉:carol"];
+        Assert.Equal(expected, Shown(await Store.FindMessageAsync(message.Id)));
+        IReadOnlyList<MessageRecord> page = await Store.GetMessagesAsync("lobby", null, 10);
+        Assert.Equal(expected, Shown(page[0]));
+        Assert.Null(page[1].Reactions);
+        Assert.Equal(expected, Shown(await Store.EditMessageAsync(message.Id, "ship it!", T0.AddMinutes(5)))); // an edit keeps them
+    }
+
+    [SkippableFact]
+    public async Task A_reaction_is_removed_by_its_user_only_and_the_last_one_leaves_no_trace()
+    {
+        MessageRecord message = Message("lobby", "alice", "lunch?");
+        await Store.AppendMessagesAsync([message]);
+        await Store.AddReactionAsync(message.Id, Reacted("🍕", "bob"), 20);
+        await Store.AddReactionAsync(message.Id, Reacted("🍕", "carol"), 20);
+
+        Assert.Equal(ReactionStatus.Unchanged, (await Store.RemoveReactionAsync(message.Id, "🍕", "bob", guest: true)).Status);
+        Assert.Equal(ReactionStatus.Unchanged, (await Store.RemoveReactionAsync(message.Id, "🍣", "bob", guest: false)).Status);
+        ReactionOutcome removed = await Store.RemoveReactionAsync(message.Id, "🍕", "BOB", guest: false);
+        Assert.Equal(ReactionStatus.Changed, removed.Status);
+        Assert.Equal(["🍕:carol"], Shown(removed.Message));
+
+        ReactionOutcome last = await Store.RemoveReactionAsync(message.Id, "🍕", "carol", guest: false);
+        Assert.Equal(message, last.Message); // Reactions null again, not an empty list
+        Assert.Equal(message, await Store.FindMessageAsync(message.Id));
+        Assert.Equal(ReactionStatus.Unchanged, (await Store.RemoveReactionAsync(message.Id, "🍕", "carol", guest: false)).Status);
+    }
+
+    [SkippableFact]
+    public async Task A_message_takes_at_most_the_limit_of_distinct_emoji_but_more_users_of_one_it_has()
+    {
+        MessageRecord message = Message("lobby", "alice", "vote");
+        await Store.AppendMessagesAsync([message]);
+        Assert.Equal(ReactionStatus.Changed, (await Store.AddReactionAsync(message.Id, Reacted("1️⃣", "bob"), 2)).Status);
+        Assert.Equal(ReactionStatus.Changed, (await Store.AddReactionAsync(message.Id, Reacted("2️⃣", "bob"), 2)).Status);
+
+        ReactionOutcome full = await Store.AddReactionAsync(message.Id, Reacted("3️⃣", "carol"), 2);
+        Assert.Equal(ReactionStatus.TooManyEmoji, full.Status);
+        Assert.Equal(["1️⃣:bob", "2️⃣:bob"], Shown(full.Message));
+        Assert.Equal(ReactionStatus.Changed, (await Store.AddReactionAsync(message.Id, Reacted("2️⃣", "carol"), 2)).Status);
+
+        // Removing the only user of an emoji frees its place.
+        await Store.RemoveReactionAsync(message.Id, "1️⃣", "bob", guest: false);
+        Assert.Equal(ReactionStatus.Changed, (await Store.AddReactionAsync(message.Id, Reacted("3️⃣", "carol"), 2)).Status);
+        Assert.Equal(["2️⃣:bob,carol", "3️⃣:carol"], Shown(await Store.FindMessageAsync(message.Id)));
+    }
+
+    [SkippableFact]
+    public async Task Reactions_go_with_a_deleted_message_and_a_tombstone_or_missing_message_takes_none()
+    {
+        MessageRecord message = Message("lobby", "alice", "regrettable");
+        await Store.AppendMessagesAsync([message]);
+        await Store.AddReactionAsync(message.Id, Reacted("😬", "bob"), 20);
+
+        MessageRecord? deleted = await Store.DeleteMessageAsync(message.Id, T0.AddMinutes(2));
+        Assert.Null(deleted!.Reactions);
+        Assert.Null((await Store.FindMessageAsync(message.Id))!.Reactions);
+        Assert.Equal(new ReactionOutcome(ReactionStatus.NoSuchMessage, null), await Store.AddReactionAsync(message.Id, Reacted("😬", "carol"), 20));
+        Assert.Equal(new ReactionOutcome(ReactionStatus.NoSuchMessage, null), await Store.RemoveReactionAsync(message.Id, "😬", "bob", guest: false));
+        Assert.Equal(ReactionStatus.NoSuchMessage, (await Store.AddReactionAsync(NextId(), Reacted("😬", "carol"), 20)).Status);
+
+        // A record offered to append never brings reactions with it.
+        MessageRecord fresh = Message("lobby", "carol", "new") with { Reactions = MessageReactions.Group([("👍", "mallory")]) };
+        Assert.Null((await Store.AppendMessagesAsync([fresh])).Single().Stored.Reactions);
+        Assert.Null((await Store.FindMessageAsync(fresh.Id))!.Reactions);
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_reactions_are_all_kept_and_never_pass_the_emoji_limit()
+    {
+        MessageRecord message = Message("lobby", "alice", "react to me");
+        await Store.AppendMessagesAsync([message]);
+        // Forty users at once, each with an emoji of their own and a shared one: the limit of 10 holds, every shared one lands.
+        ReactionOutcome[] outcomes = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(async () =>
+        {
+            await Store.AddReactionAsync(message.Id, Reacted("❤️", $"user{i}"), 10);
+            return await Store.AddReactionAsync(message.Id, Reacted(char.ConvertFromUtf32(0x1F600 + i), $"user{i}"), 10);
+        })));
+
+        MessageReactions reactions = (await Store.FindMessageAsync(message.Id))!.Reactions!;
+        Assert.Equal(10, reactions.Items.Count);
+        Assert.Equal("❤️", reactions.Items[0].Emoji);
+        Assert.Equal(40, reactions.Items[0].Users.Count);
+        Assert.Equal(9, outcomes.Count(o => o.Status == ReactionStatus.Changed));
+        Assert.Equal(31, outcomes.Count(o => o.Status == ReactionStatus.TooManyEmoji));
+    }
+
     // ---- Bans and mutes ----
 
     [SkippableFact]
@@ -575,7 +689,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task Edits_deletes_bans_mutes_and_the_moderation_log_survive_reopening()
+    public async Task Edits_deletes_reactions_bans_mutes_and_the_moderation_log_survive_reopening()
     {
         if (!CanReopen)
             return;
@@ -586,6 +700,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await Store.EditMessageAsync(edited.Id, "fixed", T0.AddMinutes(1));
         await Store.DeleteMessageAsync(deleted.Id, T0.AddMinutes(2), moderator: "mod");
         await Store.DeleteMessageAsync(regretted.Id, T0.AddMinutes(3));
+        await Store.AddReactionAsync(edited.Id, Reacted("👀", "carol"), 20);
         var ban = new BanRecord("mallory", "mod", "abuse", T0, null);
         var mute = new MuteRecord("bob", "mod", null, T0, T0.AddDays(1));
         var entry = new ModerationRecord(NextId(), T0, ModerationAction.Delete, "mod", "bob", "lobby", deleted.Id);
@@ -598,7 +713,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Store = await ReopenAsync(old);
 
         IReadOnlyList<MessageRecord> page = await Store.GetMessagesAsync("lobby", null, 10);
-        Assert.Equal(edited with { Text = "fixed", EditedAt = T0.AddMinutes(1) }, page[0]);
+        Assert.Equal(edited with { Text = "fixed", EditedAt = T0.AddMinutes(1), Reactions = MessageReactions.Group([("👀", "carol")]) }, page[0]);
         Assert.Equal(deleted with { Text = "", DeletedAt = T0.AddMinutes(2), DeletedByModerator = "mod" }, page[1]);
         Assert.Equal(regretted with { Text = "", DeletedAt = T0.AddMinutes(3) }, page[2]);
         Assert.Equal([ban], await Store.ListBansAsync(T0));

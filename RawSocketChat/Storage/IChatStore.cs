@@ -103,6 +103,18 @@ public interface IChatStore : IAsyncDisposable
     /// </summary>
     Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default);
 
+    // ---- Reactions (returned with their message, in MessageRecord.Reactions) ----
+
+    /// <summary>
+    /// Adds a user's reaction to a message that is not deleted: one per (user, guest flag, emoji), at most
+    /// <paramref name="maxEmoji"/> distinct emoji per message. Atomic: concurrent callers never push a message past
+    /// the limit or store a reaction twice. Deleting the message removes its reactions.
+    /// </summary>
+    Task<ReactionOutcome> AddReactionAsync(string messageId, ReactionRecord reaction, int maxEmoji, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a user's reaction; <see cref="ReactionStatus.Unchanged"/> when they had not reacted so.</summary>
+    Task<ReactionOutcome> RemoveReactionAsync(string messageId, string emoji, string user, bool guest, CancellationToken cancellationToken = default);
+
     // ---- Moderation ----
 
     /// <summary>Bans a name, replacing any ban it had (names ignore case; the name need not be registered).</summary>

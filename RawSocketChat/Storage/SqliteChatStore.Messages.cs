@@ -5,7 +5,8 @@ namespace RawSocketChat.Storage;
 /// <summary>
 /// Messages: the batched append with its idempotent refs, history pages, and edits and deletes (a deleted message
 /// stays as a tombstone). <c>MessageColumns</c> and <c>ReadMessage</c>, at the end, are what every query that returns
-/// messages selects and reads.
+/// messages selects and reads; what goes back to the chat carries its reactions (<c>AttachReactions</c>, in
+/// <c>SqliteChatStore.Reactions.cs</c>).
 /// </summary>
 public sealed partial class SqliteChatStore
 {
@@ -68,7 +69,7 @@ public sealed partial class SqliteChatStore
                 ts.Value = ToMs(m.Timestamp);
                 reference.Value = (object?)m.Ref ?? DBNull.Value;
                 insert.ExecuteNonQuery();
-                results[i] = new AppendResult(m with { Timestamp = Truncate(m.Timestamp), EditedAt = null, DeletedAt = null, DeletedByModerator = null }, Duplicate: false);
+                results[i] = new AppendResult(m with { Timestamp = Truncate(m.Timestamp), EditedAt = null, DeletedAt = null, DeletedByModerator = null, Reactions = null }, Duplicate: false);
             }
             transaction.Commit();
             return results;
@@ -93,7 +94,8 @@ public sealed partial class SqliteChatStore
             while (reader.Read())
                 page.Add(ReadMessage(reader));
             page.Reverse(); // newest-first from the index, oldest-first for the caller
-            return page;
+            reader.Close();
+            return AttachReactions(connection, null, page);
         }));
     }
 
@@ -106,7 +108,7 @@ public sealed partial class SqliteChatStore
         }));
 
     public Task<MessageRecord?> FindMessageAsync(string id, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Read(connection => FindMessage(connection, null, id)));
+        Task.FromResult(Read(connection => FindMessage(connection, null, id) is { } message ? AttachReactions(connection, null, [message])[0] : null));
 
     public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default) =>
         Task.FromResult(Write(connection =>
@@ -118,7 +120,7 @@ public sealed partial class SqliteChatStore
             command.Parameters.AddWithValue("$text", text);
             command.Parameters.AddWithValue("$at", ToMs(editedAt));
             command.Parameters.AddWithValue("$id", id);
-            MessageRecord? edited = command.ExecuteNonQuery() == 1 ? FindMessage(connection, transaction, id) : null;
+            MessageRecord? edited = command.ExecuteNonQuery() == 1 ? AttachReactions(connection, transaction, [FindMessage(connection, transaction, id)!])[0] : null;
             transaction.Commit();
             return edited;
         }));
@@ -138,6 +140,15 @@ public sealed partial class SqliteChatStore
             command.Parameters.AddWithValue("$moderator", (object?)moderator ?? DBNull.Value);
             command.Parameters.AddWithValue("$id", id);
             MessageRecord? deleted = command.ExecuteNonQuery() == 1 ? FindMessage(connection, transaction, id) : null;
+            if (deleted is not null)
+            {
+                // Its reactions go with it: a tombstone shows nothing anyone said about the message.
+                using SqliteCommand reactions = connection.CreateCommand();
+                reactions.Transaction = transaction;
+                reactions.CommandText = "DELETE FROM reactions WHERE message_id = $id";
+                reactions.Parameters.AddWithValue("$id", id);
+                reactions.ExecuteNonQuery();
+            }
             transaction.Commit();
             return deleted;
         }));

@@ -112,6 +112,20 @@ internal static class SqliteMigrations
             -- the messages. user_name makes it covering (MIN(user_name) spells the poster).
             CREATE INDEX messages_by_room_user ON messages(room_key, user_key, guest, user_name);
             """),
+        new(5, "reactions", """
+            -- One row per (message, emoji, user): the key is the "one per user per emoji" rule. A rowid table, so that
+            -- rowid is the order reactions were given in, which is the order they are shown in. The key's index serves
+            -- both a message's reactions and a history page's (message_id IN (...)).
+            CREATE TABLE reactions (
+                message_id TEXT NOT NULL,
+                emoji      TEXT NOT NULL,
+                user_key   TEXT NOT NULL,
+                guest      INTEGER NOT NULL,
+                user_name  TEXT NOT NULL,
+                ts         INTEGER NOT NULL,
+                PRIMARY KEY (message_id, emoji, user_key, guest)
+            );
+            """),
     ];
 
     /// <summary>Brings the database up to the latest version; returns the versions applied.</summary>

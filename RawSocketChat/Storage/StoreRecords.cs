@@ -58,10 +58,71 @@ public sealed record MessageRecord(
     bool Guest = false,
     DateTime? EditedAt = null,
     DateTime? DeletedAt = null,
-    string? DeletedByModerator = null)
+    string? DeletedByModerator = null,
+    MessageReactions? Reactions = null)
 {
     public bool Deleted => DeletedAt is not null;
 }
+
+// ---- Reactions ----
+
+/// <summary>One user's reaction to a message, as given to <see cref="IChatStore.AddReactionAsync"/>.</summary>
+public sealed record ReactionRecord(string Emoji, string User, bool Guest, DateTime At);
+
+/// <summary>One emoji on a message and who reacted with it, in the order they did (a guest by their guest name).</summary>
+public sealed record Reaction(string Emoji, IReadOnlyList<string> Users)
+{
+    public bool Equals(Reaction? other) => other is not null && Emoji == other.Emoji && Users.SequenceEqual(other.Users);
+    public override int GetHashCode() => HashCode.Combine(Emoji, Users.Count);
+}
+
+/// <summary>
+/// The reactions to one message: each emoji once, in the order it was first used, with its users. Never empty: a
+/// message without reactions has <see cref="MessageRecord.Reactions"/> null. Compared by value, like the record holding it.
+/// </summary>
+public sealed class MessageReactions : IEquatable<MessageReactions>
+{
+    private MessageReactions(IReadOnlyList<Reaction> items) => Items = items;
+
+    public IReadOnlyList<Reaction> Items { get; }
+
+    /// <summary>Groups reactions given oldest first by emoji; null when there are none.</summary>
+    public static MessageReactions? Group(IEnumerable<(string Emoji, string User)> oldestFirst)
+    {
+        var byEmoji = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach ((string emoji, string user) in oldestFirst)
+        {
+            if (!byEmoji.TryGetValue(emoji, out List<string>? users))
+            {
+                byEmoji.Add(emoji, users = []);
+                order.Add(emoji);
+            }
+            users.Add(user);
+        }
+        return order.Count == 0 ? null : new MessageReactions(order.Select(e => new Reaction(e, byEmoji[e])).ToArray());
+    }
+
+    public bool Equals(MessageReactions? other) => other is not null && Items.SequenceEqual(other.Items);
+    public override bool Equals(object? obj) => Equals(obj as MessageReactions);
+    public override int GetHashCode() => Items.Count;
+}
+
+/// <summary>What <see cref="IChatStore.AddReactionAsync"/> and <see cref="IChatStore.RemoveReactionAsync"/> did.</summary>
+public enum ReactionStatus
+{
+    /// <summary>The reaction was added (or removed).</summary>
+    Changed,
+    /// <summary>It was already there (or was not there to remove): nothing changed.</summary>
+    Unchanged,
+    /// <summary>No such message, or it is deleted.</summary>
+    NoSuchMessage,
+    /// <summary>The message already has as many distinct emoji as allowed, and this one is new to it.</summary>
+    TooManyEmoji,
+}
+
+/// <summary>The outcome of a reaction change and the message as stored afterwards (null for <see cref="ReactionStatus.NoSuchMessage"/>).</summary>
+public readonly record struct ReactionOutcome(ReactionStatus Status, MessageRecord? Message);
 
 /// <summary>
 /// The outcome of one append: the message now stored under its (user, ref), and whether it was already there

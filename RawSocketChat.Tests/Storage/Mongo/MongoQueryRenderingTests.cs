@@ -156,9 +156,23 @@ public sealed class MongoQueryRenderingTests
         Expect("""{ "_id" : ObjectId("6b0954a000000000000000a3") }""", MongoQueries.MessageById(Id));
         Expect("""{ "_id" : ObjectId("6b0954a000000000000000a3"), "deletedAt" : null }""", MongoQueries.LiveMessage(Id));
         Expect("""{ "$set" : { "text" : "fixed", "editedAt" : ISODate("2026-11-27T10:00:00.123Z") } }""", MongoQueries.Edit("fixed", T0));
-        Expect("""{ "$set" : { "text" : "", "deletedAt" : ISODate("2026-11-27T10:00:00.123Z") } }""", MongoQueries.Delete(T0));
-        Expect("""{ "$set" : { "text" : "", "deletedAt" : ISODate("2026-11-27T10:00:00.123Z"), "deletedByModerator" : "mod" } }""",
+        Expect("""{ "$set" : { "text" : "", "deletedAt" : ISODate("2026-11-27T10:00:00.123Z") }, "$unset" : { "reactions" : 1 } }""", MongoQueries.Delete(T0));
+        Expect("""{ "$set" : { "text" : "", "deletedAt" : ISODate("2026-11-27T10:00:00.123Z"), "deletedByModerator" : "mod" }, "$unset" : { "reactions" : 1 } }""",
             MongoQueries.Delete(T0, moderator: "mod"));
+    }
+
+    [Fact]
+    public void A_reaction_change_is_a_compare_and_set_on_the_reactions_version()
+    {
+        Expect("""{ "_id" : ObjectId("6b0954a000000000000000a3"), "deletedAt" : null, "reactionsVersion" : { "$exists" : false } }""",
+            MongoQueries.LiveMessageAtReactionsVersion(Id, 0));
+        Expect("""{ "_id" : ObjectId("6b0954a000000000000000a3"), "deletedAt" : null, "reactionsVersion" : 7 }""",
+            MongoQueries.LiveMessageAtReactionsVersion(Id, 7));
+        Expect("""
+            { "$set" : { "reactionsVersion" : 8,
+                         "reactions" : [{ "emoji" : "👍", "user" : "Bob", "userKey" : "bob", "guest" : false, "at" : ISODate("2026-11-27T10:00:00.123Z") }] } }
+            """, MongoQueries.SetReactions([new ReactionDocument { Emoji = "👍", User = "Bob", UserKey = "bob", At = T0 }], 7));
+        Expect("""{ "$set" : { "reactionsVersion" : 8 }, "$unset" : { "reactions" : 1 } }""", MongoQueries.SetReactions([], 7));
     }
 
     // ---- moderation ----

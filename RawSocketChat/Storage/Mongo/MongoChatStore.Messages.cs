@@ -92,7 +92,7 @@ public sealed partial class MongoChatStore
                 }
             }
             foreach (int i in toInsert)
-                results[i] ??= new AppendResult(messages[i] with { Timestamp = Truncate(messages[i].Timestamp), EditedAt = null, DeletedAt = null, DeletedByModerator = null }, Duplicate: false);
+                results[i] ??= new AppendResult(messages[i] with { Timestamp = Truncate(messages[i].Timestamp), EditedAt = null, DeletedAt = null, DeletedByModerator = null, Reactions = null }, Duplicate: false);
         }
 
         foreach ((int index, int of) in repeats)
@@ -173,7 +173,8 @@ public sealed partial class MongoChatStore
     };
 
     internal static MessageRecord ToRecord(MessageDocument m) =>
-        new(m.Id.ToString(), m.Room, m.User, m.Color, m.Text, m.Timestamp, m.Ref, m.Guest, m.EditedAt, m.DeletedAt, m.DeletedByModerator);
+        new(m.Id.ToString(), m.Room, m.User, m.Color, m.Text, m.Timestamp, m.Ref, m.Guest, m.EditedAt, m.DeletedAt, m.DeletedByModerator,
+            m.Reactions is { Count: > 0 } reactions ? MessageReactions.Group(reactions.Select(r => (r.Emoji, r.User))) : null);
 
     /// <summary>What a BSON date keeps: whole milliseconds, UTC.</summary>
     private static DateTime Truncate(DateTime time)

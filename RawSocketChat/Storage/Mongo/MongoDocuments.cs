@@ -88,6 +88,28 @@ public sealed class MessageDocument
     [BsonElement("deletedAt"), BsonIgnoreIfNull, BsonDateTimeOptions(Kind = DateTimeKind.Utc)] public DateTime? DeletedAt { get; set; }
     /// <summary>The moderator who deleted someone else's message; absent when its author deleted it (or it is not deleted).</summary>
     [BsonElement("deletedByModerator"), BsonIgnoreIfNull] public string? DeletedByModerator { get; set; }
+    /// <summary>
+    /// One entry per (user, guest flag, emoji), in the order given; absent when there are none. Embedded, as
+    /// Rocket.Chat does: a history page needs no second query, and deleting the message takes them with it.
+    /// </summary>
+    [BsonElement("reactions"), BsonIgnoreIfNull] public List<ReactionDocument>? Reactions { get; set; }
+    /// <summary>
+    /// Bumped by every reaction change, which is conditional on the value it read: the optimistic lock that keeps the
+    /// emoji limit and the one-per-user rule under concurrent changes, with updates every MongoDB-compatible server has.
+    /// Absent until the first change.
+    /// </summary>
+    [BsonElement("reactionsVersion"), BsonIgnoreIfDefault] public int ReactionsVersion { get; set; }
+}
+
+/// <summary>One user's reaction, embedded in its <see cref="MessageDocument"/>.</summary>
+[BsonIgnoreExtraElements]
+public sealed class ReactionDocument
+{
+    [BsonElement("emoji")] public string Emoji { get; set; } = "";
+    [BsonElement("user")] public string User { get; set; } = "";
+    [BsonElement("userKey")] public string UserKey { get; set; } = "";
+    [BsonElement("guest")] public bool Guest { get; set; }
+    [BsonElement("at"), BsonDateTimeOptions(Kind = DateTimeKind.Utc)] public DateTime At { get; set; }
 }
 
 /// <summary>

@@ -147,8 +147,23 @@ public static class MongoQueries
     /// </summary>
     public static UpdateDefinition<MessageDocument> Delete(DateTime deletedAt, string? moderator = null)
     {
-        UpdateDefinition<MessageDocument> update = Builders<MessageDocument>.Update.Set(m => m.Text, "").Set(m => m.DeletedAt, Utc(deletedAt));
+        UpdateDefinition<MessageDocument> update = Builders<MessageDocument>.Update.Set(m => m.Text, "").Set(m => m.DeletedAt, Utc(deletedAt))
+            .Unset(m => m.Reactions); // a tombstone shows nothing anyone said about the message
         return moderator is null ? update : update.Set(m => m.DeletedByModerator, moderator);
+    }
+
+    /// <summary>
+    /// The message, unless deleted, as long as its reactions are still those of version <paramref name="version"/>
+    /// (version 0 is a message never reacted to: the field is absent).
+    /// </summary>
+    public static FilterDefinition<MessageDocument> LiveMessageAtReactionsVersion(ObjectId id, int version) =>
+        LiveMessage(id) & (version == 0 ? MessageFilter.Exists(m => m.ReactionsVersion, false) : MessageFilter.Eq(m => m.ReactionsVersion, version));
+
+    /// <summary>The whole new list and the next version, in one update: the filter above makes it a compare-and-set.</summary>
+    public static UpdateDefinition<MessageDocument> SetReactions(List<ReactionDocument> reactions, int version)
+    {
+        var update = Builders<MessageDocument>.Update.Set(m => m.ReactionsVersion, version + 1);
+        return reactions.Count == 0 ? update.Unset(m => m.Reactions) : update.Set(m => m.Reactions, reactions);
     }
 
     // ---- bans, mutes, moderation log ----
