@@ -40,6 +40,10 @@ public static class ChatErrorCode
     public const string TooLong = "too_long";
     /// <summary>Text with control characters other than newline and tab, or with invalid UTF-16.</summary>
     public const string InvalidText = "invalid_text";
+    /// <summary>A reaction that is not one emoji (one grapheme cluster of emoji characters, at most 32 UTF-16 units).</summary>
+    public const string InvalidEmoji = "invalid_emoji";
+    /// <summary>react with an emoji new to a message that already has the most distinct emoji allowed (<c>--max-reaction-emoji</c>).</summary>
+    public const string TooManyReactions = "too_many_reactions";
     /// <summary>A send reused a ref of an earlier message of yours that had a different room or text.</summary>
     public const string RefConflict = "ref_conflict";
     /// <summary>Over the message rate, or too many failed logins; <c>retryAfterMs</c> says when to try again.</summary>

@@ -15,14 +15,14 @@ using RawSocketChat.Transport;
 namespace RawSocketChat.Chat;
 
 /// <summary>The chat's feature modules, for the command table to dispatch to; no module sees this, only its own peers.</summary>
-internal sealed record ChatModules(AccountsModule Accounts, RoomsModule Rooms, MessagesModule Messages, DirectModule Direct,
-    PresenceModule Presence, ModerationModule Moderation, StatsModule Stats);
+internal sealed record ChatModules(AccountsModule Accounts, RoomsModule Rooms, MessagesModule Messages, ReactionsModule Reactions,
+    DirectModule Direct, PresenceModule Presence, ModerationModule Moderation, StatsModule Stats);
 
 /// <summary>
 /// The chat of <c>rawsocketchat.v1</c>: the front door of every client message and the place where the feature
 /// modules are put together. A message is parsed (<see cref="CommandParser"/>), charged to the rate limit, and run
 /// by the <see cref="CommandTable"/>, which checks who sent it and calls its module's handler. What each command does
-/// lives in its module — Accounts, Rooms, Messages, Direct, Presence, Moderation, Stats — each holding the state it
+/// lives in its module — Accounts, Rooms, Messages, Reactions, Direct, Presence, Moderation, Stats — each holding the state it
 /// owns and reaching the others through narrow interfaces.
 /// <para>
 /// The state a second node would have to share sits behind the chat's seams, each with its in-process
@@ -55,7 +55,7 @@ public sealed class ChatService : IAsyncDisposable
         _parser = new CommandParser(CommandParser.CommandLimitFor(settings.MaxTextLength));
         _rateLimiter = new MessageRateLimiter(settings.Rate, settings.Burst, settings.IpRate, settings.IpBurst, settings.FloodWindow);
         var limits = new ChatLimits(settings.MaxTextLength, settings.Rate, settings.Burst, RoomsModule.HistoryOnJoin,
-            MessagesModule.HistoryPageLimit, settings.TypingInterval, _parser.MaxCommandBytes);
+            MessagesModule.HistoryPageLimit, settings.TypingInterval, _parser.MaxCommandBytes, settings.MaxReactionEmoji);
 
         // The seams, in-process.
         IPresence presence = new PresenceTable();
@@ -70,7 +70,8 @@ public sealed class ChatService : IAsyncDisposable
         var messages = new MessagesModule(settings, store, log, metrics, ids, rooms, roomsModule, fanout, sanctions, conversations, moderation);
         var accounts = new AccountsModule(settings, store, log, metrics, presence, connections, new LoginThrottle(), sanctions, admins,
             rooms, roomsModule.Feed, roomsModule, presenceModule, limits);
-        _modules = new ChatModules(accounts, roomsModule, messages, new DirectModule(conversations, messages, sanctions), presenceModule,
+        var reactions = new ReactionsModule(settings, store, log, metrics, roomsModule, fanout, sanctions, moderation);
+        _modules = new ChatModules(accounts, roomsModule, messages, reactions, new DirectModule(conversations, messages, sanctions), presenceModule,
             moderation, new StatsModule(store, rooms, presence));
 
         metrics.UsersOnline = () => presence.OnlineCount;

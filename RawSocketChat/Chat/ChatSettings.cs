@@ -24,6 +24,8 @@ public sealed record ChatSettings
     public TimeSpan TypingInterval { get; init; } = TimeSpan.FromSeconds(3);
     /// <summary>Room list changes go out at most once per interval.</summary>
     public TimeSpan RoomListInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Distinct emoji one message can carry as reactions; one more is refused with too_many_reactions.</summary>
+    public int MaxReactionEmoji { get; init; } = 20;
     /// <summary>Public rooms the server holds; creating one more is refused with too_many_rooms.</summary>
     public int MaxRooms { get; init; } = 10_000;
 

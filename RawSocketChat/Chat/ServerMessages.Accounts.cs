@@ -22,6 +22,7 @@ public static partial class ServerMessages
         writer.WriteStartObject("limits"u8);
         writer.WriteNumber("maxTextLength"u8, limits.MaxTextLength);
         writer.WriteNumber("maxCommandBytes"u8, limits.MaxCommandBytes);
+        writer.WriteNumber("maxReactionEmoji"u8, limits.MaxReactionEmoji);
         writer.WriteNumber("rate"u8, limits.Rate);
         writer.WriteNumber("burst"u8, limits.Burst);
         writer.WriteNumber("historyOnJoin"u8, limits.HistoryOnJoin);

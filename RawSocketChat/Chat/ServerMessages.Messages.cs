@@ -3,7 +3,7 @@ using RawSocketChat.Storage;
 
 namespace RawSocketChat.Chat;
 
-/// <summary>Messages of a room: a new one, an edit, a deletion, a page of history.</summary>
+/// <summary>Messages of a room: a new one, an edit, a deletion, reactions, a page of history.</summary>
 public static partial class ServerMessages
 {
     /// <summary><c>{"type":"message",...}</c>, as broadcast and as listed in history.</summary>
@@ -36,6 +36,42 @@ public static partial class ServerMessages
         }
         else if (message.EditedAt is { } edited)
             writer.WriteString("editedAt"u8, FormatTimestamp(edited));
+        if (message.Reactions is not null)
+            WriteReactions(writer, message.Reactions);
+    }
+
+    /// <summary>The most users a reaction lists by name; <c>count</c> is always the whole number.</summary>
+    public const int MaxReactionUsersListed = 50;
+
+    /// <summary>
+    /// <c>"reactions":[{"emoji":"👍","count":3,"users":["bob","carol","dave"]}]</c>: each emoji in the order it was
+    /// first used, its users in the order they reacted, the first <see cref="MaxReactionUsersListed"/> of them.
+    /// </summary>
+    private static void WriteReactions(Utf8JsonWriter writer, MessageReactions? reactions)
+    {
+        writer.WriteStartArray("reactions"u8);
+        foreach (Reaction reaction in reactions?.Items ?? [])
+        {
+            writer.WriteStartObject();
+            writer.WriteString("emoji"u8, reaction.Emoji);
+            writer.WriteNumber("count"u8, reaction.Users.Count);
+            writer.WriteStartArray("users"u8);
+            for (int i = 0; i < reaction.Users.Count && i < MaxReactionUsersListed; i++)
+                writer.WriteStringValue(reaction.Users[i]);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+    }
+
+    /// <summary><c>reactions</c>: a message's whole set of reactions after a change (empty when the last one went), to everyone in its room.</summary>
+    public static ReadOnlySpan<byte> Reactions(MessageRecord message)
+    {
+        Utf8JsonWriter writer = Begin("reactions");
+        writer.WriteString("room"u8, message.Room);
+        writer.WriteString("id"u8, message.Id);
+        WriteReactions(writer, message.Reactions);
+        return End(writer);
     }
 
     /// <summary><c>edited</c>: the new text of a message, to everyone in its room.</summary>

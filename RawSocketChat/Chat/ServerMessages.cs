@@ -16,7 +16,8 @@ public readonly record struct RoomSummary(string Name, int Members, int Online, 
 public readonly record struct MemberView(string Name, string Color, Role Role, bool Online);
 
 /// <summary>What the server tells the client in <c>welcome.limits</c>, so a client can stay within them.</summary>
-public sealed record ChatLimits(int MaxTextLength, double Rate, int Burst, int HistoryOnJoin, int HistoryPageLimit, TimeSpan TypingInterval, int MaxCommandBytes);
+public sealed record ChatLimits(int MaxTextLength, double Rate, int Burst, int HistoryOnJoin, int HistoryPageLimit, TimeSpan TypingInterval, int MaxCommandBytes,
+    int MaxReactionEmoji);
 
 /// <summary>
 /// Every message the server sends, written with <see cref="Utf8JsonWriter"/> — no reflection, no intermediate

@@ -13,7 +13,7 @@ public sealed class ServerMetrics
 
     private long _connectionsOpened, _connectionsClosed;
     private readonly long[] _handshakeFailures = new long[HandshakeStatuses.Length + 1];
-    private long _rateLimitedMessages, _rateLimitedLogins, _floodDisconnects, _chatMessagesStored;
+    private long _rateLimitedMessages, _rateLimitedLogins, _floodDisconnects, _chatMessagesStored, _reactionsAdded, _reactionsRemoved;
 
     // Per message and per frame, from every connection's thread at once: striped, not one contended cache line.
     private readonly StripedCounter _messagesReceived = new(), _messagesSent = new(), _bytesReceived = new(), _bytesSent = new();
@@ -51,6 +51,8 @@ public sealed class ServerMetrics
     public void LoginRateLimited() => Interlocked.Increment(ref _rateLimitedLogins);
     public void FloodDisconnect() => Interlocked.Increment(ref _floodDisconnects);
     public void ChatMessagesStored(int count) => Interlocked.Add(ref _chatMessagesStored, count);
+    public void ReactionAdded() => Interlocked.Increment(ref _reactionsAdded);
+    public void ReactionRemoved() => Interlocked.Increment(ref _reactionsRemoved);
 
     // ---- Reading ----
 
@@ -83,6 +85,8 @@ public sealed class ServerMetrics
                 [("message", Interlocked.Read(ref _rateLimitedMessages)), ("login", Interlocked.Read(ref _rateLimitedLogins))])
             .Counter("rawsocketchat_flood_disconnects_total", "Connections closed with 1008 for flooding.", Interlocked.Read(ref _floodDisconnects))
             .Counter("rawsocketchat_chat_messages_stored_total", "Chat messages stored (retries of a stored ref not counted).", StoredChatMessages)
+            .Counter("rawsocketchat_chat_reactions_total", "Reactions added and removed (repeats that changed nothing not counted).", "change",
+                [("added", Interlocked.Read(ref _reactionsAdded)), ("removed", Interlocked.Read(ref _reactionsRemoved))])
             .Gauge("rawsocketchat_chat_users_online", "Names logged in now, guests included.", UsersOnline?.Invoke() ?? 0)
             .Gauge("rawsocketchat_chat_rooms", "Rooms, direct conversations included.", Rooms?.Invoke() ?? 0)
             .Histogram("rawsocketchat_store_seconds", "Time spent in the store, by operation.", "operation",

@@ -117,6 +117,7 @@ public sealed class App : IAsyncDisposable
         TypingInterval = options.TypingInterval,
         RoomListInterval = options.RoomListInterval,
         MaxRooms = options.MaxRooms,
+        MaxReactionEmoji = options.MaxReactionEmoji,
         Pbkdf2Iterations = options.Pbkdf2Iterations,
         SessionTtl = options.SessionTtl,
         Admin = options.Admin,

@@ -152,6 +152,8 @@ public static class ModerationAction
     public const string Unban = "unban";
     public const string Grant = "grant";
     public const string Revoke = "revoke";
+    /// <summary>A moderator removed someone else's reaction (the emoji is in the reason's place: the entry says what went).</summary>
+    public const string Unreact = "unreact";
 }
 
 /// <summary>

@@ -30,6 +30,12 @@ public sealed record EditCommand(string? Ref, string? Room, string? Id, string? 
 /// <summary><c>delete</c>; the reason is for moderation, used only on someone else's message.</summary>
 public sealed record DeleteCommand(string? Ref, string? Room, string? Id, string? Reason) : Command(Ref);
 
+/// <summary>
+/// <c>react</c> and <c>unreact</c>. <see cref="User"/> is only for <c>unreact</c> by a moderator, removing someone
+/// else's reaction; absent, it is one's own.
+/// </summary>
+public sealed record ReactionCommand(string? Ref, string? Room, string? Id, string? Emoji, string? User = null) : Command(Ref);
+
 public sealed record DirectCommand(string? Ref, string? To, string? Text) : Command(Ref);
 
 /// <summary><c>mute</c>, <c>ban</c>: a user, for how long, and why.</summary>

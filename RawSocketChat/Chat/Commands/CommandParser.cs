@@ -142,6 +142,7 @@ public sealed class CommandParser(int maxCommandBytes)
             5 when raw.SequenceEqual("color"u8) => "color",
             5 when raw.SequenceEqual("token"u8) => "token",
             5 when raw.SequenceEqual("limit"u8) => "limit",
+            5 when raw.SequenceEqual("emoji"u8) => "emoji",
             6 when raw.SequenceEqual("before"u8) => "before",
             6 when raw.SequenceEqual("reason"u8) => "reason",
             7 when raw.SequenceEqual("seconds"u8) => "seconds",
@@ -154,7 +155,7 @@ public sealed class CommandParser(int maxCommandBytes)
     private static string? Known(string name) => name switch
     {
         "ref" or "type" or "name" or "room" or "text" or "color" or "token" or "limit" or "before" or "password"
-            or "to" or "id" or "user" or "reason" or "seconds" or "adminSecret" => name,
+            or "to" or "id" or "user" or "reason" or "seconds" or "adminSecret" or "emoji" => name,
         _ => null,
     };
 
@@ -175,6 +176,7 @@ public sealed class CommandParser(int maxCommandBytes)
             case "user": return ref fields.User;
             case "reason": return ref fields.Reason;
             case "adminSecret": return ref fields.AdminSecret;
+            case "emoji": return ref fields.Emoji;
             default: return ref fields.Before;
         }
     }

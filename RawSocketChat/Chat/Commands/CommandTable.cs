@@ -68,6 +68,11 @@ internal static class CommandTable
         // Anyone's own messages; a moderator's of others too — the rank rule is the handler's, per message.
         Spec("delete", CommandAccess.User, RateClass.Answered,
             (in CommandFields f) => new DeleteCommand(f.Ref, f.Room, f.Id, f.Reason), (m, s, u, c) => m.Messages.DeleteAsync(s, u!, c)),
+        Spec("react", CommandAccess.User, RateClass.Answered,
+            (in CommandFields f) => new ReactionCommand(f.Ref, f.Room, f.Id, f.Emoji), (m, s, u, c) => m.Reactions.ReactAsync(s, u!, c)),
+        // One's own reaction; a moderator's removal of someone else's names them in 'user' (the rank rule is the handler's).
+        Spec("unreact", CommandAccess.User, RateClass.Answered,
+            (in CommandFields f) => new ReactionCommand(f.Ref, f.Room, f.Id, f.Emoji, f.User), (m, s, u, c) => m.Reactions.UnreactAsync(s, u!, c)),
         Spec("dm", CommandAccess.User, RateClass.Answered,
             (in CommandFields f) => new DirectCommand(f.Ref, f.To, f.Text), (m, s, u, c) => m.Direct.DirectMessageAsync(s, u!, c)),
 

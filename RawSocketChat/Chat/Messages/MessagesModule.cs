@@ -244,10 +244,13 @@ internal sealed class MessagesModule
         }
     }
 
+    private Task<MessageRecord?> FindLiveMessageAsync(ChatSession session, string? reference, string id, Room room) =>
+        FindLiveMessageAsync(_store, session, reference, id, room);
+
     /// <summary>The message, when it exists in this room and is not deleted; otherwise <c>no_such_message</c> was sent.</summary>
-    private async Task<MessageRecord?> FindLiveMessageAsync(ChatSession session, string? reference, string id, Room room)
+    internal static async Task<MessageRecord?> FindLiveMessageAsync(IChatStore store, ChatSession session, string? reference, string id, Room room)
     {
-        MessageRecord? message = await _store.FindMessageAsync(id);
+        MessageRecord? message = await store.FindMessageAsync(id);
         if (message is null || message.Deleted || NameRules.Key(message.Room) != room.Key)
         {
             SendNoSuchMessage(session, reference, id, room);
@@ -256,10 +259,10 @@ internal sealed class MessagesModule
         return message;
     }
 
-    private static void SendNoSuchMessage(ChatSession session, string? reference, string id, Room room) =>
+    internal static void SendNoSuchMessage(ChatSession session, string? reference, string id, Room room) =>
         session.SendError(ChatErrorCode.NoSuchMessage, $"no message '{id}' in '{room.Name}'", reference);
 
-    private static bool CheckMessageId(ChatSession session, string? reference, string? id)
+    internal static bool CheckMessageId(ChatSession session, string? reference, string? id)
     {
         if (MessageIdGenerator.IsValid(id))
             return true;

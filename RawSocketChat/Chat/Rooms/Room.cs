@@ -288,6 +288,22 @@ public sealed class Room
         }
     }
 
+    /// <summary>
+    /// The reactions of a message of this room changed: the cached copy takes them, and every subscriber gets
+    /// <c>reactions</c> with the whole new set — one critical section, as for edits.
+    /// </summary>
+    public void ApplyReactions(MessageRecord message)
+    {
+        byte[] json = ServerMessages.Message(message);
+        lock (_lock)
+        {
+            ReplaceRecentLocked(message.Id, json);
+            ReadOnlySpan<byte> update = ServerMessages.Reactions(message);
+            foreach (ChatSession session in _subscribers)
+                session.Send(update);
+        }
+    }
+
     private void ReplaceRecentLocked(string id, byte[] json)
     {
         for (int i = _recent.Count - 1; i >= 0; i--)
