@@ -483,6 +483,42 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(31, outcomes.Count(o => o.Status == ReactionStatus.TooManyEmoji));
     }
 
+    // ---- Replies ----
+
+    [SkippableFact]
+    public async Task A_reply_keeps_its_parent_id_and_reads_the_parent_as_it_is_now()
+    {
+        MessageRecord parent = Message("lobby", "alice", "lunch at noon?\nor one?");
+        MessageRecord other = Message("lobby", "bob", "unrelated");
+        await Store.AppendMessagesAsync([parent, other]);
+        var seen = new ReplyParent(parent.Id, "alice", parent.Text, Deleted: false);
+        MessageRecord reply = Message("lobby", "bob", "noon works", "r1") with { ReplyTo = parent.Id, Parent = seen };
+        MessageRecord second = Message("lobby", "carol", "me too") with { ReplyTo = parent.Id, Parent = seen };
+        AppendResult[] appended = (await Store.AppendMessagesAsync([reply, second])).ToArray();
+        Assert.Equal(reply, appended[0].Stored);
+
+        Assert.Equal(reply, await Store.FindMessageAsync(reply.Id));
+        IReadOnlyList<MessageRecord> page = await Store.GetMessagesAsync("lobby", null, 10);
+        Assert.Equal([parent, other, reply, second], page);
+        // A page that does not reach back to the parent still quotes it.
+        Assert.Equal(seen, (await Store.GetMessagesAsync("lobby", null, 1)).Single().Parent);
+
+        // The parent edited: every read quotes the new text. Deleted: no text, and marked so.
+        await Store.EditMessageAsync(parent.Id, "lunch at one", T0.AddMinutes(1));
+        Assert.Equal(seen with { Text = "lunch at one" }, (await Store.FindMessageAsync(reply.Id))!.Parent);
+        await Store.DeleteMessageAsync(parent.Id, T0.AddMinutes(2));
+        var gone = new ReplyParent(parent.Id, "alice", "", Deleted: true);
+        Assert.All((await Store.GetMessagesAsync("lobby", null, 10)).Where(m => m.ReplyTo is not null), m => Assert.Equal(gone, m.Parent));
+
+        // A retried reply is a duplicate that carries the parent too; the reply's own edit and reactions keep it.
+        AppendResult retry = (await Store.AppendMessagesAsync([Message("lobby", "bob", "noon works", "r1")])).Single();
+        Assert.True(retry.Duplicate);
+        Assert.Equal(gone, retry.Stored.Parent);
+        Assert.Equal(gone, (await Store.EditMessageAsync(reply.Id, "one works too", T0.AddMinutes(3)))!.Parent);
+        Assert.Equal(gone, (await Store.AddReactionAsync(reply.Id, Reacted("👍", "alice"), 20)).Message!.Parent);
+        Assert.Null((await Store.FindMessageAsync(other.Id))!.Parent);
+    }
+
     // ---- Bans and mutes ----
 
     [SkippableFact]
@@ -689,7 +725,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task Edits_deletes_reactions_bans_mutes_and_the_moderation_log_survive_reopening()
+    public async Task Edits_deletes_reactions_replies_bans_mutes_and_the_moderation_log_survive_reopening()
     {
         if (!CanReopen)
             return;
@@ -701,6 +737,8 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await Store.DeleteMessageAsync(deleted.Id, T0.AddMinutes(2), moderator: "mod");
         await Store.DeleteMessageAsync(regretted.Id, T0.AddMinutes(3));
         await Store.AddReactionAsync(edited.Id, Reacted("👀", "carol"), 20);
+        MessageRecord reply = Message("lobby", "dave", "re: typo") with { ReplyTo = edited.Id };
+        await Store.AppendMessagesAsync([reply]);
         var ban = new BanRecord("mallory", "mod", "abuse", T0, null);
         var mute = new MuteRecord("bob", "mod", null, T0, T0.AddDays(1));
         var entry = new ModerationRecord(NextId(), T0, ModerationAction.Delete, "mod", "bob", "lobby", deleted.Id);
@@ -716,6 +754,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(edited with { Text = "fixed", EditedAt = T0.AddMinutes(1), Reactions = MessageReactions.Group([("👀", "carol")]) }, page[0]);
         Assert.Equal(deleted with { Text = "", DeletedAt = T0.AddMinutes(2), DeletedByModerator = "mod" }, page[1]);
         Assert.Equal(regretted with { Text = "", DeletedAt = T0.AddMinutes(3) }, page[2]);
+        Assert.Equal(reply with { Parent = new ReplyParent(edited.Id, "alice", "fixed", false) }, page[3]);
         Assert.Equal([ban], await Store.ListBansAsync(T0));
         Assert.Equal([mute], await Store.ListMutesAsync(T0));
         Assert.Equal([entry], await Store.GetModerationLogAsync(null, 10));

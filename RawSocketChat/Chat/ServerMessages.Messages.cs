@@ -29,6 +29,8 @@ public static partial class ServerMessages
         writer.WriteString("ts"u8, FormatTimestamp(message.Timestamp));
         if (message.Guest)
             writer.WriteBoolean("guest"u8, true);
+        if (message.ReplyTo is not null)
+            WriteReplyTo(writer, message);
         if (message.Deleted)
         {
             writer.WriteBoolean("deleted"u8, true);
@@ -38,6 +40,43 @@ public static partial class ServerMessages
             writer.WriteString("editedAt"u8, FormatTimestamp(edited));
         if (message.Reactions is not null)
             WriteReactions(writer, message.Reactions);
+    }
+
+    /// <summary>How much of a parent's text a reply quotes: its first line, at most this many characters (code points).</summary>
+    public const int MaxQuoteLength = 120;
+
+    /// <summary>
+    /// <c>"replyTo":{"id":"…","user":"alice","text":"the first line…"}</c>: the parent as it is now, quoted short;
+    /// a deleted parent is <c>{"id":"…","user":"alice","text":"","deleted":true}</c>, and one the store no longer has
+    /// is just its id with <c>"deleted":true</c>. A tombstone keeps its <c>replyTo</c>: where it stood in a
+    /// conversation is not what was removed.
+    /// </summary>
+    private static void WriteReplyTo(Utf8JsonWriter writer, MessageRecord message)
+    {
+        writer.WriteStartObject("replyTo"u8);
+        writer.WriteString("id"u8, message.ReplyTo);
+        if (message.Parent is { } parent)
+        {
+            writer.WriteString("user"u8, parent.User);
+            writer.WriteString("text"u8, parent.Deleted ? "" : Quote(parent.Text));
+        }
+        if (message.Parent is null or { Deleted: true })
+            writer.WriteBoolean("deleted"u8, true);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The first line, cut at <see cref="MaxQuoteLength"/> code points (never inside a surrogate pair) with an ellipsis.</summary>
+    public static string Quote(string text)
+    {
+        int newline = text.IndexOf('\n');
+        string line = (newline < 0 ? text : text[..newline]).TrimEnd();
+        int count = 0;
+        for (int i = 0; i < line.Length; i += char.IsSurrogatePair(line, i) ? 2 : 1)
+        {
+            if (++count > MaxQuoteLength)
+                return line[..i].TrimEnd() + "…";
+        }
+        return newline < 0 ? line : line + " …";
     }
 
     /// <summary>The most users a reaction lists by name; <c>count</c> is always the whole number.</summary>

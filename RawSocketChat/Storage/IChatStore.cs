@@ -14,6 +14,7 @@ namespace RawSocketChat.Storage;
 /// orders by id.</item>
 /// <item>A method returns only after its change is durable.</item>
 /// <item>Methods are safe to call concurrently.</item>
+/// <item>Every message read back carries its reactions and, for a reply, its parent as it is now.</item>
 /// </list>
 /// </para>
 /// <para>
@@ -69,7 +70,8 @@ public interface IChatStore : IAsyncDisposable
     // ---- Messages ----
 
     /// <summary>
-    /// Stores a batch of messages atomically (one transaction), in order. A message whose (user, guest flag, ref)
+    /// Stores a batch of messages atomically (one transaction), in order, with their <see cref="MessageRecord.ReplyTo"/>
+    /// (the result carries the offered <see cref="MessageRecord.Parent"/>: the caller checked it). A message whose (user, guest flag, ref)
     /// is already stored — earlier or in the same batch — is not stored again: its result is the earlier message
     /// with <see cref="AppendResult.Duplicate"/> set. Returns one result per message, in the same order.
     /// </summary>

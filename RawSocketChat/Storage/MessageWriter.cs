@@ -14,6 +14,10 @@ public sealed class PendingMessage(string room, string user, string color, strin
     public string? Ref { get; } = reference;
     public bool Guest { get; } = guest;
 
+    /// <summary>The message this one replies to, and that message as the sender's check found it (for the broadcast).</summary>
+    public string? ReplyTo { get; init; }
+    public ReplyParent? Parent { get; init; }
+
     /// <summary>Whatever the caller wants back in the commit callback (the chat keeps the sender's session here).</summary>
     public object? State { get; } = state;
 
@@ -116,7 +120,8 @@ public sealed class MessageWriter : IAsyncDisposable
                 // Ids are assigned here, in the order messages are committed and reported: id order is send order.
                 string id = _ids.Next(now);
                 batch.Add(message);
-                records.Add(new MessageRecord(id, message.Room, message.User, message.Color, message.Text, now, message.Ref, message.Guest));
+                records.Add(new MessageRecord(id, message.Room, message.User, message.Color, message.Text, now, message.Ref, message.Guest,
+                    ReplyTo: message.ReplyTo, Parent: message.Parent));
             }
 
             IReadOnlyList<AppendResult> results;

@@ -29,8 +29,8 @@ public sealed partial class SqliteChatStore
             using SqliteCommand insert = connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText = """
-                INSERT INTO messages(id, room_key, room, user_key, user_name, guest, color, text, ts, ref)
-                VALUES ($id, $room_key, $room, $user_key, $user_name, $guest, $color, $text, $ts, $ref)
+                INSERT INTO messages(id, room_key, room, user_key, user_name, guest, color, text, ts, ref, reply_to)
+                VALUES ($id, $room_key, $room, $user_key, $user_name, $guest, $color, $text, $ts, $ref, $reply_to)
                 """;
             SqliteParameter id = insert.Parameters.Add("$id", SqliteType.Text);
             SqliteParameter roomKey = insert.Parameters.Add("$room_key", SqliteType.Text);
@@ -42,6 +42,7 @@ public sealed partial class SqliteChatStore
             SqliteParameter text = insert.Parameters.Add("$text", SqliteType.Text);
             SqliteParameter ts = insert.Parameters.Add("$ts", SqliteType.Integer);
             SqliteParameter reference = insert.Parameters.Add("$ref", SqliteType.Text);
+            SqliteParameter replyTo = insert.Parameters.Add("$reply_to", SqliteType.Text);
 
             for (int i = 0; i < messages.Count; i++)
             {
@@ -54,7 +55,9 @@ public sealed partial class SqliteChatStore
                     using SqliteDataReader reader = find.ExecuteReader();
                     if (reader.Read())
                     {
-                        results[i] = new AppendResult(ReadMessage(reader), Duplicate: true);
+                        MessageRecord stored = ReadMessage(reader);
+                        reader.Close();
+                        results[i] = new AppendResult(AttachParents(connection, transaction, [stored])[0], Duplicate: true);
                         continue;
                     }
                 }
@@ -68,6 +71,7 @@ public sealed partial class SqliteChatStore
                 text.Value = m.Text;
                 ts.Value = ToMs(m.Timestamp);
                 reference.Value = (object?)m.Ref ?? DBNull.Value;
+                replyTo.Value = (object?)m.ReplyTo ?? DBNull.Value;
                 insert.ExecuteNonQuery();
                 results[i] = new AppendResult(m with { Timestamp = Truncate(m.Timestamp), EditedAt = null, DeletedAt = null, DeletedByModerator = null, Reactions = null }, Duplicate: false);
             }
@@ -95,7 +99,7 @@ public sealed partial class SqliteChatStore
                 page.Add(ReadMessage(reader));
             page.Reverse(); // newest-first from the index, oldest-first for the caller
             reader.Close();
-            return AttachReactions(connection, null, page);
+            return Complete(connection, null, page);
         }));
     }
 
@@ -108,7 +112,7 @@ public sealed partial class SqliteChatStore
         }));
 
     public Task<MessageRecord?> FindMessageAsync(string id, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Read(connection => FindMessage(connection, null, id) is { } message ? AttachReactions(connection, null, [message])[0] : null));
+        Task.FromResult(Read(connection => FindMessage(connection, null, id) is { } message ? Complete(connection, null, [message])[0] : null));
 
     public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default) =>
         Task.FromResult(Write(connection =>
@@ -120,7 +124,7 @@ public sealed partial class SqliteChatStore
             command.Parameters.AddWithValue("$text", text);
             command.Parameters.AddWithValue("$at", ToMs(editedAt));
             command.Parameters.AddWithValue("$id", id);
-            MessageRecord? edited = command.ExecuteNonQuery() == 1 ? AttachReactions(connection, transaction, [FindMessage(connection, transaction, id)!])[0] : null;
+            MessageRecord? edited = command.ExecuteNonQuery() == 1 ? Complete(connection, transaction, [FindMessage(connection, transaction, id)!])[0] : null;
             transaction.Commit();
             return edited;
         }));
@@ -139,8 +143,8 @@ public sealed partial class SqliteChatStore
             command.Parameters.AddWithValue("$at", ToMs(deletedAt));
             command.Parameters.AddWithValue("$moderator", (object?)moderator ?? DBNull.Value);
             command.Parameters.AddWithValue("$id", id);
-            MessageRecord? deleted = command.ExecuteNonQuery() == 1 ? FindMessage(connection, transaction, id) : null;
-            if (deleted is not null)
+            MessageRecord? deleted = null;
+            if (command.ExecuteNonQuery() == 1)
             {
                 // Its reactions go with it: a tombstone shows nothing anyone said about the message.
                 using SqliteCommand reactions = connection.CreateCommand();
@@ -148,12 +152,13 @@ public sealed partial class SqliteChatStore
                 reactions.CommandText = "DELETE FROM reactions WHERE message_id = $id";
                 reactions.Parameters.AddWithValue("$id", id);
                 reactions.ExecuteNonQuery();
+                deleted = Complete(connection, transaction, [FindMessage(connection, transaction, id)!])[0];
             }
             transaction.Commit();
             return deleted;
         }));
 
-    private const string MessageColumns = "id, room, user_name, color, text, ts, ref, guest, edited_at, deleted_at, deleted_by_moderator";
+    private const string MessageColumns = "id, room, user_name, color, text, ts, ref, guest, edited_at, deleted_at, deleted_by_moderator, reply_to";
 
     private static MessageRecord ReadMessage(SqliteDataReader reader) => new(
         Id: reader.GetString(0),
@@ -166,7 +171,35 @@ public sealed partial class SqliteChatStore
         Guest: reader.GetInt64(7) != 0,
         EditedAt: reader.IsDBNull(8) ? null : FromMs(reader.GetInt64(8)),
         DeletedAt: reader.IsDBNull(9) ? null : FromMs(reader.GetInt64(9)),
-        DeletedByModerator: reader.IsDBNull(10) ? null : reader.GetString(10));
+        DeletedByModerator: reader.IsDBNull(10) ? null : reader.GetString(10),
+        ReplyTo: reader.IsDBNull(11) ? null : reader.GetString(11));
+
+    /// <summary>
+    /// Reads the parents of the replies among <paramref name="messages"/> in one query and attaches each as it is now;
+    /// a message that is not a reply is returned as it is.
+    /// </summary>
+    private static IReadOnlyList<MessageRecord> AttachParents(SqliteConnection connection, SqliteTransaction? transaction, IReadOnlyList<MessageRecord> messages)
+    {
+        string[] parentIds = messages.Where(m => m.ReplyTo is not null).Select(m => m.ReplyTo!).Distinct(StringComparer.Ordinal).ToArray();
+        if (parentIds.Length == 0)
+            return messages;
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        for (int i = 0; i < parentIds.Length; i++)
+            command.Parameters.AddWithValue("$p" + i, parentIds[i]);
+        command.CommandText = $"SELECT id, user_name, text, deleted_at FROM messages WHERE id IN ({string.Join(',', parentIds.Select((_, i) => "$p" + i))})";
+        var parents = new Dictionary<string, ReplyParent>(StringComparer.Ordinal);
+        using (SqliteDataReader reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+                parents[reader.GetString(0)] = new ReplyParent(reader.GetString(0), reader.GetString(1), reader.GetString(2), !reader.IsDBNull(3));
+        }
+        return messages.Select(m => m.ReplyTo is { } parent ? m with { Parent = parents.GetValueOrDefault(parent) } : m).ToArray();
+    }
+
+    /// <summary>What every read that returns messages to the chat goes through: their reactions and parents.</summary>
+    private static IReadOnlyList<MessageRecord> Complete(SqliteConnection connection, SqliteTransaction? transaction, IReadOnlyList<MessageRecord> messages) =>
+        AttachParents(connection, transaction, AttachReactions(connection, transaction, messages));
 
     private static MessageRecord? FindMessage(SqliteConnection connection, SqliteTransaction? transaction, string id)
     {

@@ -42,7 +42,7 @@ public sealed partial class SqliteChatStore
                 insert.ExecuteNonQuery();
                 status = ReactionStatus.Changed;
             }
-            MessageRecord after = AttachReactions(connection, transaction, [message])[0];
+            MessageRecord after = Complete(connection, transaction, [message])[0];
             transaction.Commit();
             return new ReactionOutcome(status, after);
         }));
@@ -61,7 +61,7 @@ public sealed partial class SqliteChatStore
             delete.Parameters.AddWithValue("$user", Key(user));
             delete.Parameters.AddWithValue("$guest", guest ? 1 : 0);
             ReactionStatus status = delete.ExecuteNonQuery() == 1 ? ReactionStatus.Changed : ReactionStatus.Unchanged;
-            MessageRecord after = AttachReactions(connection, transaction, [message])[0];
+            MessageRecord after = Complete(connection, transaction, [message])[0];
             transaction.Commit();
             return new ReactionOutcome(status, after);
         }));

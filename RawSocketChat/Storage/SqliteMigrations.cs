@@ -126,6 +126,11 @@ internal static class SqliteMigrations
                 PRIMARY KEY (message_id, emoji, user_key, guest)
             );
             """),
+        new(6, "replies", """
+            -- The message a reply answers; NULL for the rest. The quote is not copied: it is read from the parent
+            -- with the page (one id IN (...) query), so it follows the parent's edits and deletion.
+            ALTER TABLE messages ADD COLUMN reply_to TEXT;
+            """),
     ];
 
     /// <summary>Brings the database up to the latest version; returns the versions applied.</summary>

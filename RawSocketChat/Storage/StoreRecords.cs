@@ -46,6 +46,11 @@ public sealed record RoomMemberRecord(string Name, string Color, Role Role);
 /// stays as a tombstone so that ids and pages do not shift). <see cref="DeletedByModerator"/> names the moderator who
 /// deleted someone else's message; it is null when the author deleted their own.
 /// </para>
+/// <para>
+/// A reply names the message it answers in <see cref="ReplyTo"/>, for good; <see cref="Parent"/> is that message as
+/// stored now, filled by every read (null when there is no such message), so replies stay one level deep by
+/// construction: a reply's parent is a message, never a thread.
+/// </para>
 /// </summary>
 public sealed record MessageRecord(
     string Id,
@@ -59,10 +64,18 @@ public sealed record MessageRecord(
     DateTime? EditedAt = null,
     DateTime? DeletedAt = null,
     string? DeletedByModerator = null,
-    MessageReactions? Reactions = null)
+    MessageReactions? Reactions = null,
+    string? ReplyTo = null,
+    ReplyParent? Parent = null)
 {
     public bool Deleted => DeletedAt is not null;
 }
+
+/// <summary>
+/// The message a reply answers (<see cref="MessageRecord.ReplyTo"/>), as it is now: read with the reply, so a quote
+/// follows its parent's edits and loses its text when the parent is deleted (<see cref="Text"/> is then empty).
+/// </summary>
+public sealed record ReplyParent(string Id, string User, string Text, bool Deleted);
 
 // ---- Reactions ----
 

@@ -94,6 +94,18 @@ public sealed class MongoDocumentMappingTests
     }
 
     [Fact]
+    public void A_reply_names_its_parent_as_an_ObjectId_and_keeps_no_copy_of_its_text()
+    {
+        var record = new MessageRecord("6b0954a000000000000000a4", "lobby", "bob", "#ef4444", "agreed", T0, ReplyTo: "6b0954a000000000000000a3",
+            Parent: new ReplyParent("6b0954a000000000000000a3", "alice", "the parent's words", false));
+        BsonDocument bson = MongoChatStore.ToDocument(record).ToBsonDocument();
+        Assert.Equal(ObjectId.Parse("6b0954a000000000000000a3"), bson["replyTo"].AsObjectId);
+        Assert.DoesNotContain("the parent's words", bson.ToJson());
+        // The parent is read with the reply, by the store; the document alone knows only its id.
+        Assert.Equal(record with { Parent = null }, MongoChatStore.ToRecord(BsonSerializer.Deserialize<MessageDocument>(bson)));
+    }
+
+    [Fact]
     public void An_edited_and_a_deleted_message_keep_their_times()
     {
         var edited = new MessageDocument

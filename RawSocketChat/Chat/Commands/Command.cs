@@ -21,7 +21,8 @@ public sealed record ResumeCommand(string? Ref, string? Token) : Command(Ref);
 /// <summary><c>create</c>, <c>join</c>, <c>leave</c>, <c>typing</c>: one room.</summary>
 public sealed record RoomCommand(string? Ref, string? Room) : Command(Ref);
 
-public sealed record SendCommand(string? Ref, string? Room, string? Text) : Command(Ref);
+/// <summary><c>send</c>; <see cref="ReplyTo"/> makes it a reply to that message of the same room.</summary>
+public sealed record SendCommand(string? Ref, string? Room, string? Text, string? ReplyTo = null) : Command(Ref);
 
 public sealed record HistoryCommand(string? Ref, string? Room, string? Before, int? Limit) : Command(Ref);
 

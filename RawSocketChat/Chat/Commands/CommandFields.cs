@@ -22,6 +22,8 @@ public struct CommandFields
     /// <summary>The user a moderation command acts on.</summary>
     public string? User;
     public string? Reason;
+    /// <summary>With <c>send</c>: the id of the message this one replies to.</summary>
+    public string? ReplyTo;
     /// <summary>The emoji of a <c>react</c> or <c>unreact</c>.</summary>
     public string? Emoji;
     /// <summary>How long a mute or ban lasts.</summary>

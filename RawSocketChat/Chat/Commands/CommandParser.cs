@@ -146,6 +146,7 @@ public sealed class CommandParser(int maxCommandBytes)
             6 when raw.SequenceEqual("before"u8) => "before",
             6 when raw.SequenceEqual("reason"u8) => "reason",
             7 when raw.SequenceEqual("seconds"u8) => "seconds",
+            7 when raw.SequenceEqual("replyTo"u8) => "replyTo",
             8 when raw.SequenceEqual("password"u8) => "password",
             11 when raw.SequenceEqual("adminSecret"u8) => "adminSecret",
             _ => null,
@@ -155,7 +156,7 @@ public sealed class CommandParser(int maxCommandBytes)
     private static string? Known(string name) => name switch
     {
         "ref" or "type" or "name" or "room" or "text" or "color" or "token" or "limit" or "before" or "password"
-            or "to" or "id" or "user" or "reason" or "seconds" or "adminSecret" or "emoji" => name,
+            or "to" or "id" or "user" or "reason" or "seconds" or "adminSecret" or "emoji" or "replyTo" => name,
         _ => null,
     };
 
@@ -177,6 +178,7 @@ public sealed class CommandParser(int maxCommandBytes)
             case "reason": return ref fields.Reason;
             case "adminSecret": return ref fields.AdminSecret;
             case "emoji": return ref fields.Emoji;
+            case "replyTo": return ref fields.ReplyTo;
             default: return ref fields.Before;
         }
     }

@@ -60,7 +60,7 @@ internal static class CommandTable
 
         // Messages.
         Spec("send", CommandAccess.User, RateClass.Answered,
-            (in CommandFields f) => new SendCommand(f.Ref, f.Room, f.Text), (m, s, u, c) => m.Messages.SendAsync(s, u!, c)),
+            (in CommandFields f) => new SendCommand(f.Ref, f.Room, f.Text, f.ReplyTo), (m, s, u, c) => m.Messages.SendAsync(s, u!, c)),
         Spec("history", CommandAccess.User, RateClass.Answered,
             (in CommandFields f) => new HistoryCommand(f.Ref, f.Room, f.Before, f.Limit), (m, s, _, c) => m.Messages.HistoryAsync(s, c)),
         Spec("edit", CommandAccess.User, RateClass.Answered,

@@ -11,7 +11,7 @@ using static RawSocketChat.Chat.Checks;
 namespace RawSocketChat.Chat.Messages;
 
 /// <summary>
-/// Messages: <c>send</c>, <c>history</c>, <c>edit</c>, <c>delete</c>. Owns the <see cref="MessageWriter"/> that
+/// Messages: <c>send</c> (a reply too), <c>history</c>, <c>edit</c>, <c>delete</c>. Owns the <see cref="MessageWriter"/> that
 /// stores messages in batches.
 /// <para>
 /// A message's life: <c>send</c> is checked here and queued to the writer — the connection goes back to reading at
@@ -69,9 +69,23 @@ internal sealed class MessagesModule
             return;
         if (CheckText(session, command.Ref, command.Text!) is not { } text)
             return;
+        ReplyParent? parent = null;
+        if (command.ReplyTo is { } replyTo)
+        {
+            // One level deep, like Slack's and Zulip's quote replies: the parent is a live message of this room,
+            // and a reply to a reply quotes that reply, not the thread above it.
+            if (!MessageIdGenerator.IsValid(replyTo))
+            {
+                session.SendError(ChatErrorCode.BadRequest, "'replyTo' must be a message id", command.Ref);
+                return;
+            }
+            if (await FindLiveMessageAsync(session, command.Ref, replyTo, room) is not { } original)
+                return;
+            parent = new ReplyParent(original.Id, original.User, original.Text, Deleted: false);
+        }
         if (room.IsDirect)
             await _conversations.OpenAsync(room, user, DirectRooms.OtherOf(room.Key, user.Key)!);
-        await EnqueueAsync(session, user, room, text, command.Ref);
+        await EnqueueAsync(session, user, room, text, command.Ref, parent);
     }
 
     /// <summary>The text as it will be stored (normalized), or null when it is refused (and the error was sent).</summary>
@@ -84,9 +98,9 @@ internal sealed class MessagesModule
     }
 
     /// <summary>Hands a checked message to the writer; the broadcast and the ack come from <see cref="OnCommitted"/>.</summary>
-    public async Task EnqueueAsync(ChatSession session, ChatUser user, Room room, string text, string? reference)
+    public async Task EnqueueAsync(ChatSession session, ChatUser user, Room room, string text, string? reference, ReplyParent? parent = null)
     {
-        var pending = new PendingMessage(room.Name, user.Name, user.Color, text, reference, user.IsGuest, session);
+        var pending = new PendingMessage(room.Name, user.Name, user.Color, text, reference, user.IsGuest, session) { ReplyTo = parent?.Id, Parent = parent };
         try
         {
             // Completes at once unless the writer's queue is full; the ack comes from OnCommitted.

@@ -21,7 +21,8 @@ public sealed class Room
     private readonly object _lock = new();
     private readonly Dictionary<string, ChatUser> _members = new(StringComparer.Ordinal);
     private readonly HashSet<ChatSession> _subscribers = [];
-    private readonly List<(string Id, byte[] Json)> _recent = [];
+    // The latest messages as sent (Json) and as stored (Message, to write a reply again when its parent changes).
+    private readonly List<(string Id, byte[] Json, MessageRecord Message)> _recent = [];
     private readonly Dictionary<string, long> _lastTyping = new(StringComparer.Ordinal);
     private readonly int _historyOnJoin;
     private readonly SemaphoreSlim _loadGate = new(1, 1);
@@ -108,13 +109,13 @@ public sealed class Room
             IReadOnlyList<MessageRecord> latest = await store.GetMessagesAsync(Name, null, _historyOnJoin);
             lock (_lock)
             {
-                var merged = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+                var merged = new SortedDictionary<string, (byte[], MessageRecord)>(StringComparer.Ordinal);
                 foreach (MessageRecord message in latest)
-                    merged[message.Id] = ServerMessages.Message(message);
-                foreach ((string id, byte[] json) in _recent)
-                    merged[id] = json;
+                    merged[message.Id] = (ServerMessages.Message(message), message);
+                foreach ((string id, byte[] json, MessageRecord message) in _recent)
+                    merged[id] = (json, message);
                 _recent.Clear();
-                _recent.AddRange(merged.Skip(Math.Max(0, merged.Count - _historyOnJoin)).Select(p => (p.Key, p.Value)));
+                _recent.AddRange(merged.Skip(Math.Max(0, merged.Count - _historyOnJoin)).Select(p => (p.Key, p.Value.Item1, p.Value.Item2)));
                 _loaded = true;
             }
         }
@@ -195,10 +196,18 @@ public sealed class Room
     /// <summary>Delivers a stored message to every subscriber and keeps it for the next joins. Serialized once.</summary>
     public void Publish(MessageRecord message)
     {
-        byte[] json = ServerMessages.Message(message);
+        // Serialized outside the lock, except a reply: it was checked against its parent before it was queued, and an
+        // edit or delete of the parent since then is in the cache, which the quote must show — not what the sender saw.
+        byte[]? json = message.ReplyTo is null ? ServerMessages.Message(message) : null;
         lock (_lock)
         {
-            _recent.Add((message.Id, json));
+            if (json is null)
+            {
+                if (FindRecentLocked(message.ReplyTo!) is { } parent)
+                    message = message with { Parent = new ReplyParent(parent.Id, parent.User, parent.Deleted ? "" : parent.Text, parent.Deleted) };
+                json = ServerMessages.Message(message);
+            }
+            _recent.Add((message.Id, json, message));
             if (_recent.Count > _historyOnJoin)
                 _recent.RemoveRange(0, _recent.Count - _historyOnJoin);
             foreach (ChatSession session in _subscribers)
@@ -260,10 +269,9 @@ public sealed class Room
     /// </summary>
     public void ApplyEdit(MessageRecord edited)
     {
-        byte[] json = ServerMessages.Message(edited);
         lock (_lock)
         {
-            ReplaceRecentLocked(edited.Id, json);
+            ReplaceRecentLocked(edited);
             ReadOnlySpan<byte> update = ServerMessages.Edited(edited);
             foreach (ChatSession session in _subscribers)
                 session.Send(update);
@@ -277,12 +285,11 @@ public sealed class Room
     /// </summary>
     public void ApplyDelete(MessageRecord deleted, string by, string? reason)
     {
-        byte[] json = ServerMessages.Message(deleted);
         byte[] update = ServerMessages.Deleted(deleted, by).ToArray();
         byte[] withReason = reason is null ? update : ServerMessages.Deleted(deleted, by, reason).ToArray();
         lock (_lock)
         {
-            ReplaceRecentLocked(deleted.Id, json);
+            ReplaceRecentLocked(deleted);
             foreach (ChatSession session in _subscribers)
                 session.Send(session.User is { CanModerate: true } ? withReason : update);
         }
@@ -294,24 +301,40 @@ public sealed class Room
     /// </summary>
     public void ApplyReactions(MessageRecord message)
     {
-        byte[] json = ServerMessages.Message(message);
         lock (_lock)
         {
-            ReplaceRecentLocked(message.Id, json);
+            ReplaceRecentLocked(message);
             ReadOnlySpan<byte> update = ServerMessages.Reactions(message);
             foreach (ChatSession session in _subscribers)
                 session.Send(update);
         }
     }
 
-    private void ReplaceRecentLocked(string id, byte[] json)
+    private MessageRecord? FindRecentLocked(string id)
     {
         for (int i = _recent.Count - 1; i >= 0; i--)
-        {
             if (_recent[i].Id == id)
+                return _recent[i].Message;
+        return null;
+    }
+
+    /// <summary>
+    /// The cached copy of a changed message takes its new version, and so do the cached replies to it: their quote is
+    /// the parent as it is now (edited, or deleted and without text). Clients update the replies they hold themselves,
+    /// from the same <c>edited</c> and <c>deleted</c>.
+    /// </summary>
+    private void ReplaceRecentLocked(MessageRecord changed)
+    {
+        var parent = new ReplyParent(changed.Id, changed.User, changed.Deleted ? "" : changed.Text, changed.Deleted);
+        for (int i = 0; i < _recent.Count; i++)
+        {
+            (string id, _, MessageRecord message) = _recent[i];
+            if (id == changed.Id)
+                _recent[i] = (id, ServerMessages.Message(changed), changed);
+            else if (message.ReplyTo == changed.Id && message.Parent != parent)
             {
-                _recent[i] = (id, json);
-                return;
+                MessageRecord reply = message with { Parent = parent };
+                _recent[i] = (id, ServerMessages.Message(reply), reply);
             }
         }
     }

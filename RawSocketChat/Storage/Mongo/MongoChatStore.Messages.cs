@@ -62,7 +62,7 @@ public sealed partial class MongoChatStore
                     && firstWithRef.TryGetValue(new MongoQueries.RefKey(document.UserKey, document.Guest, document.Ref), out int index)
                     && results[index] is null)
                 {
-                    results[index] = new AppendResult(ToRecord(document), Duplicate: true);
+                    results[index] = new AppendResult((await CompleteAsync([document], cancellationToken))[0], Duplicate: true);
                 }
             }
         }
@@ -88,7 +88,7 @@ public sealed partial class MongoChatStore
                     MessageDocument? stored = await _messages.Find(MongoQueries.ByRef(key)).FirstOrDefaultAsync(cancellationToken);
                     if (stored is null)
                         throw;
-                    results[i] = new AppendResult(ToRecord(stored), Duplicate: true);
+                    results[i] = new AppendResult((await CompleteAsync([stored], cancellationToken))[0], Duplicate: true);
                 }
             }
             foreach (int i in toInsert)
@@ -117,7 +117,7 @@ public sealed partial class MongoChatStore
             List<MessageDocument> page = await _messages.Find(MongoQueries.History(room, before)).Sort(MongoQueries.NewestFirst)
                 .Limit(limit).ToListAsync(cancellationToken);
             page.Reverse(); // newest-first from the index, oldest-first for the caller
-            return page.Select(ToRecord).ToList();
+            return await CompleteAsync(page, cancellationToken);
         });
     }
 
@@ -135,7 +135,7 @@ public sealed partial class MongoChatStore
         return Guard(async () =>
         {
             MessageDocument? message = await _messages.Find(MongoQueries.MessageById(objectId)).FirstOrDefaultAsync(cancellationToken);
-            return message is null ? null : ToRecord(message);
+            return message is null ? null : (await CompleteAsync([message], cancellationToken))[0];
         });
     }
 
@@ -154,7 +154,7 @@ public sealed partial class MongoChatStore
         {
             MessageDocument? message = await _messages.FindOneAndUpdateAsync(MongoQueries.LiveMessage(objectId), update,
                 new FindOneAndUpdateOptions<MessageDocument> { ReturnDocument = ReturnDocument.After }, cancellationToken);
-            return message is null ? null : ToRecord(message);
+            return message is null ? null : (await CompleteAsync([message], cancellationToken))[0];
         });
     }
 
@@ -170,11 +170,29 @@ public sealed partial class MongoChatStore
         Text = m.Text,
         Timestamp = MongoQueries.Utc(m.Timestamp),
         Ref = m.Ref,
+        ReplyTo = m.ReplyTo is null ? null : ObjectId.Parse(m.ReplyTo),
     };
 
     internal static MessageRecord ToRecord(MessageDocument m) =>
         new(m.Id.ToString(), m.Room, m.User, m.Color, m.Text, m.Timestamp, m.Ref, m.Guest, m.EditedAt, m.DeletedAt, m.DeletedByModerator,
-            m.Reactions is { Count: > 0 } reactions ? MessageReactions.Group(reactions.Select(r => (r.Emoji, r.User))) : null);
+            m.Reactions is { Count: > 0 } reactions ? MessageReactions.Group(reactions.Select(r => (r.Emoji, r.User))) : null,
+            m.ReplyTo?.ToString());
+
+    /// <summary>
+    /// The records of <paramref name="documents"/>, each reply with its parent as it is now: one query for all the
+    /// parents of a page (a page without replies costs none).
+    /// </summary>
+    private async Task<List<MessageRecord>> CompleteAsync(IReadOnlyList<MessageDocument> documents, CancellationToken cancellationToken)
+    {
+        List<MessageRecord> records = documents.Select(ToRecord).ToList();
+        ObjectId[] parentIds = documents.Where(d => d.ReplyTo is not null).Select(d => d.ReplyTo!.Value).Distinct().ToArray();
+        if (parentIds.Length == 0)
+            return records;
+        List<MessageDocument> parents = await _messages.Find(MongoQueries.MessagesByIds(parentIds)).Project<MessageDocument>(MongoQueries.QuoteFields)
+            .ToListAsync(cancellationToken);
+        Dictionary<string, ReplyParent> byId = parents.ToDictionary(p => p.Id.ToString(), p => new ReplyParent(p.Id.ToString(), p.User, p.Text, p.DeletedAt is not null));
+        return records.Select(r => r.ReplyTo is { } parent ? r with { Parent = byId.GetValueOrDefault(parent) } : r).ToList();
+    }
 
     /// <summary>What a BSON date keeps: whole milliseconds, UTC.</summary>
     private static DateTime Truncate(DateTime time)

@@ -58,12 +58,12 @@ public sealed partial class MongoChatStore
                 var reactions = message.Reactions ?? [];
                 ReactionStatus status = change(reactions);
                 if (status != ReactionStatus.Changed)
-                    return new ReactionOutcome(status, ToRecord(message));
+                    return new ReactionOutcome(status, (await CompleteAsync([message], cancellationToken))[0]);
                 MessageDocument? updated = await _messages.FindOneAndUpdateAsync(
                     MongoQueries.LiveMessageAtReactionsVersion(id, message.ReactionsVersion), MongoQueries.SetReactions(reactions, message.ReactionsVersion),
                     new FindOneAndUpdateOptions<MessageDocument> { ReturnDocument = ReturnDocument.After }, cancellationToken);
                 if (updated is not null)
-                    return new ReactionOutcome(ReactionStatus.Changed, ToRecord(updated));
+                    return new ReactionOutcome(ReactionStatus.Changed, (await CompleteAsync([updated], cancellationToken))[0]);
                 // Changed or deleted since we read it: read again and decide again.
             }
             throw new StoreUnavailableException($"the reactions of message {messageId} kept changing under {ReactionAttempts} attempts");

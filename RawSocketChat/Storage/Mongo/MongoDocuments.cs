@@ -99,6 +99,8 @@ public sealed class MessageDocument
     /// Absent until the first change.
     /// </summary>
     [BsonElement("reactionsVersion"), BsonIgnoreIfDefault] public int ReactionsVersion { get; set; }
+    /// <summary>The message this one replies to; absent for the rest. The quote is read from that message, never copied.</summary>
+    [BsonElement("replyTo"), BsonIgnoreIfNull] public ObjectId? ReplyTo { get; set; }
 }
 
 /// <summary>One user's reaction, embedded in its <see cref="MessageDocument"/>.</summary>

@@ -108,6 +108,13 @@ public static class MongoQueries
 
     public static ProjectionDefinition<MessageDocument> IdOnly => Builders<MessageDocument>.Projection.Include(m => m.Id);
 
+    /// <summary>The parents of a page's replies, by id.</summary>
+    public static FilterDefinition<MessageDocument> MessagesByIds(IEnumerable<ObjectId> ids) => MessageFilter.In(m => m.Id, ids);
+
+    /// <summary>What a reply's quote needs of its parent: who wrote it, its text, whether it is deleted.</summary>
+    public static ProjectionDefinition<MessageDocument> QuoteFields =>
+        Builders<MessageDocument>.Projection.Include(m => m.User).Include(m => m.Text).Include(m => m.DeletedAt);
+
     /// <summary>The (user, guest flag, ref) key of idempotent sends.</summary>
     public readonly record struct RefKey(string UserKey, bool Guest, string Ref);
 
