@@ -124,6 +124,25 @@ public sealed class ChatRepliesTests
     }
 
     [Fact]
+    public async Task A_direct_message_can_reply_within_its_conversation_only()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (ChatClient alice, _) = await ChatClient.RegisterAsync(server, "alice");
+        (ChatClient bob, _) = await ChatClient.RegisterAsync(server, "bob");
+        await using (alice)
+        await using (bob)
+        {
+            await alice.JoinAsync("lobby");
+            string inLobby = Id(await alice.SayAsync("lobby", "public words"));
+            string question = Id(await alice.AskAsync(new { type = "dm", to = "bob", text = "coffee?" }));
+            JsonElement ack = await bob.AskAsync(new { type = "dm", to = "alice", text = "yes!", replyTo = question });
+            JsonElement answer = await alice.ReceiveAsync(m => IsMessage(m, Id(ack)));
+            Assert.Equal((question, "alice", "coffee?", false), Quote(answer));
+            AssertError(await bob.AskAsync(new { type = "dm", to = "alice", text = "re: lobby", replyTo = inLobby }), "no_such_message");
+        }
+    }
+
+    [Fact]
     public async Task A_retried_reply_is_stored_once_and_acked_with_the_same_id()
     {
         await using TestServer server = await TestServer.StartAsync();

@@ -37,7 +37,7 @@ public sealed record DeleteCommand(string? Ref, string? Room, string? Id, string
 /// </summary>
 public sealed record ReactionCommand(string? Ref, string? Room, string? Id, string? Emoji, string? User = null) : Command(Ref);
 
-public sealed record DirectCommand(string? Ref, string? To, string? Text) : Command(Ref);
+public sealed record DirectCommand(string? Ref, string? To, string? Text, string? ReplyTo = null) : Command(Ref);
 
 /// <summary><c>mute</c>, <c>ban</c>: a user, for how long, and why.</summary>
 public sealed record SanctionCommand(string? Ref, string? User, int? Seconds, string? Reason) : Command(Ref);

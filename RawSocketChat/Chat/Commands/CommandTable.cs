@@ -74,7 +74,7 @@ internal static class CommandTable
         Spec("unreact", CommandAccess.User, RateClass.Answered,
             (in CommandFields f) => new ReactionCommand(f.Ref, f.Room, f.Id, f.Emoji, f.User), (m, s, u, c) => m.Reactions.UnreactAsync(s, u!, c)),
         Spec("dm", CommandAccess.User, RateClass.Answered,
-            (in CommandFields f) => new DirectCommand(f.Ref, f.To, f.Text), (m, s, u, c) => m.Direct.DirectMessageAsync(s, u!, c)),
+            (in CommandFields f) => new DirectCommand(f.Ref, f.To, f.Text, f.ReplyTo), (m, s, u, c) => m.Direct.DirectMessageAsync(s, u!, c)),
 
         // Presence.
         Spec("typing", CommandAccess.User, RateClass.BestEffort, OneRoom, (m, s, u, c) => m.Presence.Typing(s, u!, c)),

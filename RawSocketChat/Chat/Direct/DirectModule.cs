@@ -33,7 +33,9 @@ internal sealed class DirectModule(Conversations conversations, MessagesModule m
         }
 
         Room room = await conversations.FindOrCreateAsync(user, recipient);
+        if (await messages.ResolveReplyAsync(session, command.Ref, command.ReplyTo, room) is not { } reply)
+            return;
         await conversations.OpenAsync(room, user, recipient.Key, recipient);
-        await messages.EnqueueAsync(session, user, room, text, command.Ref);
+        await messages.EnqueueAsync(session, user, room, text, command.Ref, reply.Parent);
     }
 }

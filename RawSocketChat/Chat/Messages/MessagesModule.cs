@@ -25,6 +25,9 @@ namespace RawSocketChat.Chat.Messages;
 /// connection in the room (<c>edited</c>, <c>deleted</c>), then the requester gets an <c>ack</c>: stored.
 /// </para>
 /// </summary>
+/// <summary>What a message replies to, once checked: <see cref="Parent"/> is null for a message that replies to nothing.</summary>
+internal readonly record struct ReplyTarget(ReplyParent? Parent);
+
 internal sealed class MessagesModule
 {
     /// <summary>The most messages one <c>history</c> page returns.</summary>
@@ -69,23 +72,30 @@ internal sealed class MessagesModule
             return;
         if (CheckText(session, command.Ref, command.Text!) is not { } text)
             return;
-        ReplyParent? parent = null;
-        if (command.ReplyTo is { } replyTo)
-        {
-            // One level deep, like Slack's and Zulip's quote replies: the parent is a live message of this room,
-            // and a reply to a reply quotes that reply, not the thread above it.
-            if (!MessageIdGenerator.IsValid(replyTo))
-            {
-                session.SendError(ChatErrorCode.BadRequest, "'replyTo' must be a message id", command.Ref);
-                return;
-            }
-            if (await FindLiveMessageAsync(session, command.Ref, replyTo, room) is not { } original)
-                return;
-            parent = new ReplyParent(original.Id, original.User, original.Text, Deleted: false);
-        }
+        if (await ResolveReplyAsync(session, command.Ref, command.ReplyTo, room) is not { } reply)
+            return;
         if (room.IsDirect)
             await _conversations.OpenAsync(room, user, DirectRooms.OtherOf(room.Key, user.Key)!);
-        await EnqueueAsync(session, user, room, text, command.Ref, parent);
+        await EnqueueAsync(session, user, room, text, command.Ref, reply.Parent);
+    }
+
+    /// <summary>
+    /// The parent a reply names, checked: a live message of this room (a target with no parent when the message
+    /// replies to nothing); null when it is refused, and the error was sent. One level deep, like Slack's and Zulip's
+    /// quote replies: a reply to a reply quotes that reply, not the conversation above it.
+    /// </summary>
+    public async Task<ReplyTarget?> ResolveReplyAsync(ChatSession session, string? reference, string? replyTo, Room room)
+    {
+        if (replyTo is null)
+            return new ReplyTarget(null);
+        if (!MessageIdGenerator.IsValid(replyTo))
+        {
+            session.SendError(ChatErrorCode.BadRequest, "'replyTo' must be a message id", reference);
+            return null;
+        }
+        if (await FindLiveMessageAsync(session, reference, replyTo, room) is not { } original)
+            return null;
+        return new ReplyTarget(new ReplyParent(original.Id, original.User, original.Text, Deleted: false));
     }
 
     /// <summary>The text as it will be stored (normalized), or null when it is refused (and the error was sent).</summary>
