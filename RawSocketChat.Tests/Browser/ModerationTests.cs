@@ -58,11 +58,12 @@ public sealed class ModerationTests(BrowserFixture fixture)
             await Expect(p.MessagesWith("Message deleted by its author")).ToHaveCountAsync(1);
         }
 
-        // Nobody gets edit or delete for someone else's messages (bob is a member, not a moderator): only a reaction.
+        // Nobody gets edit or delete for someone else's messages (bob is a member, not a moderator): a reply and a reaction.
         foreach (ILocator theirs in new[] { bob.MessagesWith("alice's own words"), alice.MessagesWith("no typo here") })
         {
-            await Expect(theirs.GetByRole(AriaRole.Button)).ToHaveCountAsync(1);
-            await Expect(theirs.GetByRole(AriaRole.Button)).ToHaveAccessibleNameAsync("Add reaction");
+            await Expect(theirs.GetByRole(AriaRole.Button)).ToHaveCountAsync(2);
+            await Expect(theirs.GetByRole(AriaRole.Button).Nth(0)).ToHaveAccessibleNameAsync("Reply");
+            await Expect(theirs.GetByRole(AriaRole.Button).Nth(1)).ToHaveAccessibleNameAsync("Add reaction");
         }
 
         // After a reload the edit and the deletion come back from history.
