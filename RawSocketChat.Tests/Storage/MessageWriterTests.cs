@@ -179,10 +179,13 @@ public sealed class MessageWriterTests(ITestOutputHelper output)
         public Task<IReadOnlyList<MessageRecord>> GetMessagesAsync(string room, string? beforeId, int limit, CancellationToken cancellationToken = default) => inner.GetMessagesAsync(room, beforeId, limit, cancellationToken);
         public Task<string?> GetLatestMessageIdAsync(CancellationToken cancellationToken = default) => inner.GetLatestMessageIdAsync(cancellationToken);
         public Task<MessageRecord?> FindMessageAsync(string id, CancellationToken cancellationToken = default) => inner.FindMessageAsync(id, cancellationToken);
-        public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default) => inner.EditMessageAsync(id, text, editedAt, cancellationToken);
+        public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, MessageMentions? mentions = null, CancellationToken cancellationToken = default) => inner.EditMessageAsync(id, text, editedAt, mentions, cancellationToken);
         public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default) => inner.DeleteMessageAsync(id, deletedAt, moderator, cancellationToken);
         public Task<ReactionOutcome> AddReactionAsync(string messageId, ReactionRecord reaction, int maxEmoji, CancellationToken cancellationToken = default) => inner.AddReactionAsync(messageId, reaction, maxEmoji, cancellationToken);
         public Task<ReactionOutcome> RemoveReactionAsync(string messageId, string emoji, string user, bool guest, CancellationToken cancellationToken = default) => inner.RemoveReactionAsync(messageId, emoji, user, guest, cancellationToken);
+        public Task<string> MarkReadAsync(string user, string room, string messageId, CancellationToken cancellationToken = default) => inner.MarkReadAsync(user, room, messageId, cancellationToken);
+        public Task<IReadOnlyList<ReadPosition>> GetReadPositionsAsync(string user, CancellationToken cancellationToken = default) => inner.GetReadPositionsAsync(user, cancellationToken);
+        public Task<UnreadCount> CountUnreadAsync(string user, string room, string? afterId, int cap, CancellationToken cancellationToken = default) => inner.CountUnreadAsync(user, room, afterId, cap, cancellationToken);
         public Task SetBanAsync(BanRecord ban, CancellationToken cancellationToken = default) => inner.SetBanAsync(ban, cancellationToken);
         public Task<bool> RemoveBanAsync(string name, DateTime now, CancellationToken cancellationToken = default) => inner.RemoveBanAsync(name, now, cancellationToken);
         public Task<IReadOnlyList<BanRecord>> ListBansAsync(DateTime now, CancellationToken cancellationToken = default) => inner.ListBansAsync(now, cancellationToken);

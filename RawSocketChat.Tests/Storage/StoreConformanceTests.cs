@@ -519,6 +519,63 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Null((await Store.FindMessageAsync(other.Id))!.Parent);
     }
 
+    // ---- Mentions and read positions ----
+
+    [SkippableFact]
+    public async Task Mentions_are_kept_with_the_message_replaced_by_an_edit_and_gone_with_a_delete()
+    {
+        var mentions = new MessageMentions(["Bob", "carol"], Room: true);
+        MessageRecord message = Message("lobby", "alice", "@Bob @carol @room look") with { Mentions = mentions };
+        MessageRecord plain = Message("lobby", "alice", "nobody");
+        Assert.Equal(message, (await Store.AppendMessagesAsync([message, plain]))[0].Stored);
+        Assert.Equal(mentions, (await Store.FindMessageAsync(message.Id))!.Mentions);
+        Assert.Equal([mentions, null], (await Store.GetMessagesAsync("lobby", null, 10)).Select(m => m.Mentions));
+
+        var fewer = new MessageMentions(["carol"], Room: false);
+        Assert.Equal(fewer, (await Store.EditMessageAsync(message.Id, "@carol look", T0.AddMinutes(1), fewer))!.Mentions);
+        Assert.Equal(fewer, (await Store.FindMessageAsync(message.Id))!.Mentions);
+        Assert.Null((await Store.EditMessageAsync(message.Id, "look", T0.AddMinutes(2)))!.Mentions);
+        await Store.EditMessageAsync(message.Id, "@carol again", T0.AddMinutes(3), fewer);
+        Assert.Null((await Store.DeleteMessageAsync(message.Id, T0.AddMinutes(4)))!.Mentions);
+    }
+
+    [SkippableFact]
+    public async Task A_read_position_only_moves_forward_and_is_kept_per_user_and_room_ignoring_case()
+    {
+        string early = NextId(), late = NextId();
+        Assert.Equal(late, await Store.MarkReadAsync("Alice", "Lobby", late));
+        Assert.Equal(late, await Store.MarkReadAsync("alice", "lobby", early)); // an older id from a device that was offline
+        Assert.Equal(early, await Store.MarkReadAsync("alice", "dev", early));
+        Assert.Equal(early, await Store.MarkReadAsync("bob", "lobby", early));
+        Assert.Equal([new ReadPosition("dev", early), new ReadPosition("lobby", late)], await Store.GetReadPositionsAsync("ALICE"));
+        Assert.Empty(await Store.GetReadPositionsAsync("nobody"));
+    }
+
+    [SkippableFact]
+    public async Task Unread_counts_skip_ones_own_and_deleted_messages_count_mentions_of_the_user_or_the_room_and_stop_at_the_cap()
+    {
+        MessageRecord read = Message("lobby", "bob", "seen already");
+        MessageRecord own = Message("lobby", "alice", "@alice talking to myself") with { Mentions = new(["alice"], false) };
+        MessageRecord hello = Message("lobby", "bob", "hello");
+        MessageRecord mention = Message("lobby", "bob", "@Alice look") with { Mentions = new(["Alice"], false) };
+        MessageRecord everyone = Message("lobby", "mod", "@room heads up") with { Mentions = new([], true) };
+        MessageRecord other = Message("lobby", "bob", "@carol not you") with { Mentions = new(["carol"], false) };
+        MessageRecord gone = Message("lobby", "bob", "@alice deleted") with { Mentions = new(["alice"], false) };
+        MessageRecord guest = Message("lobby", "alice", "a guest named alice is someone else", guest: true);
+        MessageRecord elsewhere = Message("dev", "bob", "@alice in dev") with { Mentions = new(["alice"], false) };
+        await Store.AppendMessagesAsync([read, own, hello, mention, everyone, other, gone, guest, elsewhere]);
+        await Store.DeleteMessageAsync(gone.Id, T0.AddMinutes(1));
+
+        Assert.Equal(new UnreadCount(5, 2), await Store.CountUnreadAsync("ALICE", "Lobby", read.Id, 100));
+        Assert.Equal(new UnreadCount(6, 2), await Store.CountUnreadAsync("alice", "lobby", null, 100));
+        Assert.Equal(new UnreadCount(3, 2), await Store.CountUnreadAsync("alice", "lobby", read.Id, 3));
+        Assert.Equal(new UnreadCount(1, 1), await Store.CountUnreadAsync("alice", "dev", null, 100));
+        Assert.Equal(new UnreadCount(0, 0), await Store.CountUnreadAsync("alice", "lobby", guest.Id, 100));
+        // An edit that drops the mention drops it from the count.
+        await Store.EditMessageAsync(mention.Id, "look", T0.AddMinutes(2));
+        Assert.Equal(new UnreadCount(5, 1), await Store.CountUnreadAsync("alice", "lobby", read.Id, 100));
+    }
+
     // ---- Bans and mutes ----
 
     [SkippableFact]
@@ -737,6 +794,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await Store.DeleteMessageAsync(deleted.Id, T0.AddMinutes(2), moderator: "mod");
         await Store.DeleteMessageAsync(regretted.Id, T0.AddMinutes(3));
         await Store.AddReactionAsync(edited.Id, Reacted("👀", "carol"), 20);
+        await Store.MarkReadAsync("carol", "lobby", edited.Id);
         MessageRecord reply = Message("lobby", "dave", "re: typo") with { ReplyTo = edited.Id };
         await Store.AppendMessagesAsync([reply]);
         var ban = new BanRecord("mallory", "mod", "abuse", T0, null);
@@ -755,6 +813,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(deleted with { Text = "", DeletedAt = T0.AddMinutes(2), DeletedByModerator = "mod" }, page[1]);
         Assert.Equal(regretted with { Text = "", DeletedAt = T0.AddMinutes(3) }, page[2]);
         Assert.Equal(reply with { Parent = new ReplyParent(edited.Id, "alice", "fixed", false) }, page[3]);
+        Assert.Equal([new ReadPosition("lobby", edited.Id)], await Store.GetReadPositionsAsync("carol"));
         Assert.Equal([ban], await Store.ListBansAsync(T0));
         Assert.Equal([mute], await Store.ListMutesAsync(T0));
         Assert.Equal([entry], await Store.GetModerationLogAsync(null, 10));

@@ -90,11 +90,11 @@ public interface IChatStore : IAsyncDisposable
     Task<MessageRecord?> FindMessageAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Replaces the text of a message that is not deleted and sets its <see cref="MessageRecord.EditedAt"/>. Returns
-    /// the message as it is now stored, or null when there is no such message or it was deleted. Everything else
-    /// (id, room, user, timestamp, ref) stays.
+    /// Replaces the text of a message that is not deleted, and its mentions with <paramref name="mentions"/> (the new
+    /// text's), and sets its <see cref="MessageRecord.EditedAt"/>. Returns the message as it is now stored, or null when
+    /// there is no such message or it was deleted. Everything else (id, room, user, timestamp, ref) stays.
     /// </summary>
-    Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default);
+    Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, MessageMentions? mentions = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Deletes a message: its text is removed for good (stored as empty) and <see cref="MessageRecord.DeletedAt"/> is
@@ -116,6 +116,23 @@ public interface IChatStore : IAsyncDisposable
 
     /// <summary>Removes a user's reaction; <see cref="ReactionStatus.Unchanged"/> when they had not reacted so.</summary>
     Task<ReactionOutcome> RemoveReactionAsync(string messageId, string emoji, string user, bool guest, CancellationToken cancellationToken = default);
+
+    // ---- Read positions (registered users only: guests are never stored) ----
+
+    /// <summary>
+    /// Moves a user's read position in a room forward to <paramref name="messageId"/>; never back (a device that was
+    /// offline reporting an older id changes nothing). Returns the position now stored.
+    /// </summary>
+    Task<string> MarkReadAsync(string user, string room, string messageId, CancellationToken cancellationToken = default);
+
+    /// <summary>Every read position of a user, by room key.</summary>
+    Task<IReadOnlyList<ReadPosition>> GetReadPositionsAsync(string user, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A room's messages after <paramref name="afterId"/> (all of them when null) that the user did not write and that
+    /// are not deleted, and those of them that mention the user or the room; each count stops at <paramref name="cap"/>.
+    /// </summary>
+    Task<UnreadCount> CountUnreadAsync(string user, string room, string? afterId, int cap, CancellationToken cancellationToken = default);
 
     // ---- Moderation ----
 

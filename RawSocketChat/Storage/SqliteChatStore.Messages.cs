@@ -29,8 +29,8 @@ public sealed partial class SqliteChatStore
             using SqliteCommand insert = connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText = """
-                INSERT INTO messages(id, room_key, room, user_key, user_name, guest, color, text, ts, ref, reply_to)
-                VALUES ($id, $room_key, $room, $user_key, $user_name, $guest, $color, $text, $ts, $ref, $reply_to)
+                INSERT INTO messages(id, room_key, room, user_key, user_name, guest, color, text, ts, ref, reply_to, mentions)
+                VALUES ($id, $room_key, $room, $user_key, $user_name, $guest, $color, $text, $ts, $ref, $reply_to, $mentions)
                 """;
             SqliteParameter id = insert.Parameters.Add("$id", SqliteType.Text);
             SqliteParameter roomKey = insert.Parameters.Add("$room_key", SqliteType.Text);
@@ -43,6 +43,7 @@ public sealed partial class SqliteChatStore
             SqliteParameter ts = insert.Parameters.Add("$ts", SqliteType.Integer);
             SqliteParameter reference = insert.Parameters.Add("$ref", SqliteType.Text);
             SqliteParameter replyTo = insert.Parameters.Add("$reply_to", SqliteType.Text);
+            SqliteParameter mentions = insert.Parameters.Add("$mentions", SqliteType.Text);
 
             for (int i = 0; i < messages.Count; i++)
             {
@@ -72,7 +73,9 @@ public sealed partial class SqliteChatStore
                 ts.Value = ToMs(m.Timestamp);
                 reference.Value = (object?)m.Ref ?? DBNull.Value;
                 replyTo.Value = (object?)m.ReplyTo ?? DBNull.Value;
+                mentions.Value = (object?)EncodeMentions(m.Mentions) ?? DBNull.Value;
                 insert.ExecuteNonQuery();
+                WriteMentionRows(connection, transaction, m.Id, m.Room, m.Mentions);
                 results[i] = new AppendResult(m with { Timestamp = Truncate(m.Timestamp), EditedAt = null, DeletedAt = null, DeletedByModerator = null, Reactions = null }, Duplicate: false);
             }
             transaction.Commit();
@@ -114,17 +117,24 @@ public sealed partial class SqliteChatStore
     public Task<MessageRecord?> FindMessageAsync(string id, CancellationToken cancellationToken = default) =>
         Task.FromResult(Read(connection => FindMessage(connection, null, id) is { } message ? Complete(connection, null, [message])[0] : null));
 
-    public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default) =>
+    public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, MessageMentions? mentions = null, CancellationToken cancellationToken = default) =>
         Task.FromResult(Write(connection =>
         {
             using SqliteTransaction transaction = connection.BeginTransaction();
             using SqliteCommand command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = "UPDATE messages SET text = $text, edited_at = $at WHERE id = $id AND deleted_at IS NULL";
+            command.CommandText = "UPDATE messages SET text = $text, edited_at = $at, mentions = $mentions WHERE id = $id AND deleted_at IS NULL";
             command.Parameters.AddWithValue("$text", text);
+            command.Parameters.AddWithValue("$mentions", (object?)EncodeMentions(mentions) ?? DBNull.Value);
             command.Parameters.AddWithValue("$at", ToMs(editedAt));
             command.Parameters.AddWithValue("$id", id);
-            MessageRecord? edited = command.ExecuteNonQuery() == 1 ? Complete(connection, transaction, [FindMessage(connection, transaction, id)!])[0] : null;
+            MessageRecord? edited = null;
+            if (command.ExecuteNonQuery() == 1)
+            {
+                edited = Complete(connection, transaction, [FindMessage(connection, transaction, id)!])[0];
+                DeleteMentionRows(connection, transaction, id);
+                WriteMentionRows(connection, transaction, id, edited.Room, mentions);
+            }
             transaction.Commit();
             return edited;
         }));
@@ -137,7 +147,7 @@ public sealed partial class SqliteChatStore
             command.Transaction = transaction;
             // The text goes for good: a tombstone keeps the id (and the ref, for idempotent retries), not the words.
             command.CommandText = """
-                UPDATE messages SET text = '', deleted_at = $at, deleted_by_moderator = $moderator
+                UPDATE messages SET text = '', deleted_at = $at, deleted_by_moderator = $moderator, mentions = NULL
                 WHERE id = $id AND deleted_at IS NULL
                 """;
             command.Parameters.AddWithValue("$at", ToMs(deletedAt));
@@ -152,13 +162,14 @@ public sealed partial class SqliteChatStore
                 reactions.CommandText = "DELETE FROM reactions WHERE message_id = $id";
                 reactions.Parameters.AddWithValue("$id", id);
                 reactions.ExecuteNonQuery();
+                DeleteMentionRows(connection, transaction, id);
                 deleted = Complete(connection, transaction, [FindMessage(connection, transaction, id)!])[0];
             }
             transaction.Commit();
             return deleted;
         }));
 
-    private const string MessageColumns = "id, room, user_name, color, text, ts, ref, guest, edited_at, deleted_at, deleted_by_moderator, reply_to";
+    private const string MessageColumns = "id, room, user_name, color, text, ts, ref, guest, edited_at, deleted_at, deleted_by_moderator, reply_to, mentions";
 
     private static MessageRecord ReadMessage(SqliteDataReader reader) => new(
         Id: reader.GetString(0),
@@ -172,7 +183,47 @@ public sealed partial class SqliteChatStore
         EditedAt: reader.IsDBNull(8) ? null : FromMs(reader.GetInt64(8)),
         DeletedAt: reader.IsDBNull(9) ? null : FromMs(reader.GetInt64(9)),
         DeletedByModerator: reader.IsDBNull(10) ? null : reader.GetString(10),
-        ReplyTo: reader.IsDBNull(11) ? null : reader.GetString(11));
+        ReplyTo: reader.IsDBNull(11) ? null : reader.GetString(11),
+        Mentions: reader.IsDBNull(12) ? null : DecodeMentions(reader.GetString(12)));
+
+    /// <summary>The token of <c>@room</c> in the mentions column and in <c>message_mentions</c>: no name can be it.</summary>
+    private const string RoomMention = "@room";
+
+    private static string? EncodeMentions(MessageMentions? mentions) =>
+        mentions is null ? null : string.Join(' ', (mentions.Room ? [RoomMention] : Array.Empty<string>()).Concat(mentions.Users));
+
+    private static MessageMentions DecodeMentions(string encoded)
+    {
+        string[] parts = encoded.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        bool room = parts.Length > 0 && parts[0] == RoomMention;
+        return new MessageMentions(room ? parts[1..] : parts, room);
+    }
+
+    private static void WriteMentionRows(SqliteConnection connection, SqliteTransaction transaction, string id, string room, MessageMentions? mentions)
+    {
+        if (mentions is null)
+            return;
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT OR IGNORE INTO message_mentions(user_key, room_key, message_id) VALUES ($user, $room, $id)";
+        SqliteParameter user = command.Parameters.Add("$user", SqliteType.Text);
+        command.Parameters.AddWithValue("$room", Key(room));
+        command.Parameters.AddWithValue("$id", id);
+        foreach (string key in (mentions.Room ? [RoomMention] : Array.Empty<string>()).Concat(mentions.Users.Select(Key)))
+        {
+            user.Value = key;
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private static void DeleteMentionRows(SqliteConnection connection, SqliteTransaction transaction, string id)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "DELETE FROM message_mentions WHERE message_id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        command.ExecuteNonQuery();
+    }
 
     /// <summary>
     /// Reads the parents of the replies among <paramref name="messages"/> in one query and attaches each as it is now;

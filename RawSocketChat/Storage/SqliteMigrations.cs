@@ -131,6 +131,26 @@ internal static class SqliteMigrations
             -- with the page (one id IN (...) query), so it follows the parent's edits and deletion.
             ALTER TABLE messages ADD COLUMN reply_to TEXT;
             """),
+        new(7, "mentions and read positions", """
+            -- Who a message mentions, for history: names separated by spaces (names have none), '@room' first for @room.
+            ALTER TABLE messages ADD COLUMN mentions TEXT;
+            -- The same, one row per mentioned user ('@room' for everyone), for counting a user's unread mentions in a
+            -- room off the key alone. Kept in step by the writes of messages (append, edit, delete).
+            CREATE TABLE message_mentions (
+                user_key   TEXT NOT NULL,
+                room_key   TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                PRIMARY KEY (user_key, room_key, message_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX message_mentions_by_message ON message_mentions(message_id); -- edits and deletes replace a message's rows
+            -- Where each registered user has read up to, per room.
+            CREATE TABLE read_positions (
+                user_key   TEXT NOT NULL,
+                room_key   TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                PRIMARY KEY (user_key, room_key)
+            ) WITHOUT ROWID;
+            """),
     ];
 
     /// <summary>Brings the database up to the latest version; returns the versions applied.</summary>

@@ -66,10 +66,29 @@ public sealed record MessageRecord(
     string? DeletedByModerator = null,
     MessageReactions? Reactions = null,
     string? ReplyTo = null,
-    ReplyParent? Parent = null)
+    ReplyParent? Parent = null,
+    MessageMentions? Mentions = null)
 {
     public bool Deleted => DeletedAt is not null;
 }
+
+/// <summary>
+/// Who a message mentions, as the chat resolved it when the text was sent or last edited: <see cref="Users"/> in the
+/// spelling of their accounts (or guest names), in the order they appear; <see cref="Room"/> for an <c>@room</c> of a
+/// moderator. Null on a message that mentions nobody. Stores keep it for history and for counting a user's unread
+/// mentions (<see cref="IChatStore.CountUnreadAsync"/>).
+/// </summary>
+public sealed record MessageMentions(IReadOnlyList<string> Users, bool Room)
+{
+    public bool Equals(MessageMentions? other) => other is not null && Room == other.Room && Users.SequenceEqual(other.Users);
+    public override int GetHashCode() => HashCode.Combine(Room, Users.Count);
+}
+
+/// <summary>Where a user has read up to in a room: the greatest message id they marked read (<c>read</c>).</summary>
+public sealed record ReadPosition(string RoomKey, string MessageId);
+
+/// <summary>A room's unread messages after a read position, each count capped: messages, and those that mention the user.</summary>
+public readonly record struct UnreadCount(int Messages, int Mentions);
 
 /// <summary>
 /// The message a reply answers (<see cref="MessageRecord.ReplyTo"/>), as it is now: read with the reply, so a quote

@@ -139,8 +139,8 @@ public sealed partial class MongoChatStore
         });
     }
 
-    public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, CancellationToken cancellationToken = default) =>
-        UpdateLiveMessageAsync(id, MongoQueries.Edit(text, editedAt), cancellationToken);
+    public Task<MessageRecord?> EditMessageAsync(string id, string text, DateTime editedAt, MessageMentions? mentions = null, CancellationToken cancellationToken = default) =>
+        UpdateLiveMessageAsync(id, MongoQueries.Edit(text, editedAt, mentions), cancellationToken);
 
     public Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default) =>
         UpdateLiveMessageAsync(id, MongoQueries.Delete(deletedAt, moderator), cancellationToken);
@@ -171,12 +171,16 @@ public sealed partial class MongoChatStore
         Timestamp = MongoQueries.Utc(m.Timestamp),
         Ref = m.Ref,
         ReplyTo = m.ReplyTo is null ? null : ObjectId.Parse(m.ReplyTo),
+        Mentions = m.Mentions?.Users.ToList(),
+        MentionsRoom = m.Mentions?.Room ?? false,
+        MentionKeys = m.Mentions is null ? null : MongoQueries.MentionKeys(m.Mentions),
     };
 
     internal static MessageRecord ToRecord(MessageDocument m) =>
         new(m.Id.ToString(), m.Room, m.User, m.Color, m.Text, m.Timestamp, m.Ref, m.Guest, m.EditedAt, m.DeletedAt, m.DeletedByModerator,
             m.Reactions is { Count: > 0 } reactions ? MessageReactions.Group(reactions.Select(r => (r.Emoji, r.User))) : null,
-            m.ReplyTo?.ToString());
+            m.ReplyTo?.ToString(),
+            Mentions: m.Mentions is not null || m.MentionsRoom ? new MessageMentions(m.Mentions ?? [], m.MentionsRoom) : null);
 
     /// <summary>
     /// The records of <paramref name="documents"/>, each reply with its parent as it is now: one query for all the

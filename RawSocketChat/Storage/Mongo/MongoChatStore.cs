@@ -36,6 +36,7 @@ public sealed partial class MongoChatStore : IChatStore
     private readonly IMongoCollection<SanctionDocument> _bans;
     private readonly IMongoCollection<SanctionDocument> _mutes;
     private readonly IMongoCollection<ModerationDocument> _moderationLog;
+    private readonly IMongoCollection<ReadPositionDocument> _readPositions;
     private int _disposed;
 
     private MongoChatStore(MongoClient client, IMongoDatabase database, string where)
@@ -50,6 +51,7 @@ public sealed partial class MongoChatStore : IChatStore
         _bans = database.GetCollection<SanctionDocument>(MongoIndexes.Bans);
         _mutes = database.GetCollection<SanctionDocument>(MongoIndexes.Mutes);
         _moderationLog = database.GetCollection<ModerationDocument>(MongoIndexes.ModerationLog);
+        _readPositions = database.GetCollection<ReadPositionDocument>(MongoIndexes.ReadPositions);
     }
 
     /// <summary>The database, with the store's write concern (for tests and tools).</summary>

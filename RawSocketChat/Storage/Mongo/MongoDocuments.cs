@@ -101,6 +101,21 @@ public sealed class MessageDocument
     [BsonElement("reactionsVersion"), BsonIgnoreIfDefault] public int ReactionsVersion { get; set; }
     /// <summary>The message this one replies to; absent for the rest. The quote is read from that message, never copied.</summary>
     [BsonElement("replyTo"), BsonIgnoreIfNull] public ObjectId? ReplyTo { get; set; }
+    /// <summary>Who the message mentions, as shown (absent: nobody); <see cref="MentionsRoom"/> for an <c>@room</c>.</summary>
+    [BsonElement("mentions"), BsonIgnoreIfNull] public List<string>? Mentions { get; set; }
+    [BsonElement("mentionsRoom"), BsonIgnoreIfDefault] public bool MentionsRoom { get; set; }
+    /// <summary>The same as lower-case keys, with <c>"@room"</c> for an @room: what unread mention counts match on (indexed).</summary>
+    [BsonElement("mentionKeys"), BsonIgnoreIfNull] public List<string>? MentionKeys { get; set; }
+}
+
+/// <summary>Where a registered user has read up to in a room (<c>read_positions</c>): one document per (user, room).</summary>
+[BsonIgnoreExtraElements]
+public sealed class ReadPositionDocument
+{
+    [BsonId] public ObjectId Id { get; set; }
+    [BsonElement("userKey")] public string UserKey { get; set; } = "";
+    [BsonElement("roomKey")] public string RoomKey { get; set; } = "";
+    [BsonElement("messageId")] public string MessageId { get; set; } = "";
 }
 
 /// <summary>One user's reaction, embedded in its <see cref="MessageDocument"/>.</summary>

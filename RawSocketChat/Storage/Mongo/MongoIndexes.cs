@@ -18,6 +18,7 @@ public static class MongoIndexes
     public const string ModerationLog = "moderation_log";
     public const string Bans = "bans";
     public const string Mutes = "mutes";
+    public const string ReadPositions = "read_positions";
 
     /// <summary>Names are unique ignoring case: one account per lower-case name.</summary>
     public static CreateIndexModel<UserDocument> UserName { get; } = new(
@@ -67,6 +68,16 @@ public static class MongoIndexes
         Builders<MessageDocument>.IndexKeys.Ascending(m => m.Timestamp),
         new CreateIndexOptions { Name = "ts" });
 
+    /// <summary>A user's unread mentions in a room, counted off this index (<see cref="MongoQueries.UnreadMentions"/>).</summary>
+    public static CreateIndexModel<MessageDocument> MessageMentions { get; } = new(
+        Builders<MessageDocument>.IndexKeys.Ascending(m => m.MentionKeys).Ascending(m => m.RoomKey).Ascending(m => m.Id),
+        new CreateIndexOptions { Name = "mentionKeys_roomKey_id" });
+
+    /// <summary>One read position per (user, room): <c>read</c> is an upsert on this key.</summary>
+    public static CreateIndexModel<ReadPositionDocument> ReadPosition { get; } = new(
+        Builders<ReadPositionDocument>.IndexKeys.Ascending(r => r.UserKey).Ascending(r => r.RoomKey),
+        new CreateIndexOptions { Name = "userKey_roomKey_unique", Unique = true });
+
     /// <summary>One ban (or mute) per name ignoring case; setting it again replaces it (an upsert on this key).</summary>
     public static CreateIndexModel<SanctionDocument> SanctionName { get; } = new(
         Builders<SanctionDocument>.IndexKeys.Ascending(s => s.NameKey),
@@ -86,7 +97,8 @@ public static class MongoIndexes
         await database.GetCollection<UserDocument>(Users).Indexes.CreateManyAsync([UserName, UserMemberships], cancellationToken);
         await database.GetCollection<SessionDocument>(Sessions).Indexes.CreateManyAsync(ttl ? [SessionToken, SessionExpiry] : [SessionToken], cancellationToken);
         await database.GetCollection<RoomDocument>(Rooms).Indexes.CreateManyAsync([RoomName], cancellationToken);
-        await database.GetCollection<MessageDocument>(Messages).Indexes.CreateManyAsync([MessageHistory, MessageRef, MessageTime], cancellationToken);
+        await database.GetCollection<MessageDocument>(Messages).Indexes.CreateManyAsync([MessageHistory, MessageRef, MessageTime, MessageMentions], cancellationToken);
+        await database.GetCollection<ReadPositionDocument>(ReadPositions).Indexes.CreateManyAsync([ReadPosition], cancellationToken);
         await database.GetCollection<SanctionDocument>(Bans).Indexes.CreateManyAsync(ttl ? [SanctionName, SanctionExpiry] : [SanctionName], cancellationToken);
         await database.GetCollection<SanctionDocument>(Mutes).Indexes.CreateManyAsync(ttl ? [SanctionName, SanctionExpiry] : [SanctionName], cancellationToken);
         // moderation_log needs only its _id index: pages are read by id, like history.

@@ -145,8 +145,42 @@ public static class MongoQueries
     public static FilterDefinition<MessageDocument> LiveMessage(ObjectId id) =>
         MessageFilter.Eq(m => m.Id, id) & MessageFilter.Eq(m => m.DeletedAt, null);
 
-    public static UpdateDefinition<MessageDocument> Edit(string text, DateTime editedAt) =>
-        Builders<MessageDocument>.Update.Set(m => m.Text, text).Set(m => m.EditedAt, Utc(editedAt));
+    /// <summary>The new text, its time, and its mentions in place of the old ones (all three fields absent when it mentions nobody).</summary>
+    public static UpdateDefinition<MessageDocument> Edit(string text, DateTime editedAt, MessageMentions? mentions = null)
+    {
+        UpdateDefinition<MessageDocument> update = Builders<MessageDocument>.Update.Set(m => m.Text, text).Set(m => m.EditedAt, Utc(editedAt));
+        if (mentions is null)
+            return update.Unset(m => m.Mentions).Unset(m => m.MentionsRoom).Unset(m => m.MentionKeys);
+        update = update.Set(m => m.Mentions, mentions.Users.ToList()).Set(m => m.MentionKeys, MentionKeys(mentions));
+        return mentions.Room ? update.Set(m => m.MentionsRoom, true) : update.Unset(m => m.MentionsRoom);
+    }
+
+    /// <summary>What <c>mentionKeys</c> holds: each mentioned user's key, and <c>"@room"</c> (no name can be it) for an @room.</summary>
+    public static List<string> MentionKeys(MessageMentions mentions) =>
+        (mentions.Room ? ["@room"] : new List<string>()).Concat(mentions.Users.Select(Key)).ToList();
+
+    /// <summary>
+    /// A room's messages after a read position (all when <paramref name="after"/> is null) that are not deleted and
+    /// not the user's own — and, with <paramref name="mentioning"/>, only those that mention the user or the room.
+    /// </summary>
+    public static FilterDefinition<MessageDocument> Unread(string user, string room, ObjectId? after, bool mentioning)
+    {
+        string userKey = Key(user);
+        FilterDefinition<MessageDocument> filter = MessageFilter.Eq(m => m.RoomKey, Key(room)) & MessageFilter.Eq(m => m.DeletedAt, null)
+            & MessageFilter.Not(MessageFilter.Eq(m => m.UserKey, userKey) & MessageFilter.Eq(m => m.Guest, false));
+        if (after is { } id)
+            filter &= MessageFilter.Gt(m => m.Id, id);
+        return mentioning ? MessageFilter.In("mentionKeys", new[] { userKey, "@room" }) & filter : filter;
+    }
+
+    public static FilterDefinition<MessageDocument> UnreadMentions(string user, string room, ObjectId? after) => Unread(user, room, after, mentioning: true);
+
+    public static FilterDefinition<ReadPositionDocument> ReadPositionOf(string user, string room) =>
+        Builders<ReadPositionDocument>.Filter.Eq(r => r.UserKey, Key(user)) & Builders<ReadPositionDocument>.Filter.Eq(r => r.RoomKey, Key(room));
+
+    /// <summary>Forward only: <c>$max</c> keeps the greater id (ids of one length compare as text in id order).</summary>
+    public static UpdateDefinition<ReadPositionDocument> MoveReadPosition(string messageId) =>
+        Builders<ReadPositionDocument>.Update.Max(r => r.MessageId, messageId);
 
     /// <summary>
     /// The text goes for good; the document stays, so ids, pages and refs do not change. A moderator's delete of someone
@@ -155,7 +189,8 @@ public static class MongoQueries
     public static UpdateDefinition<MessageDocument> Delete(DateTime deletedAt, string? moderator = null)
     {
         UpdateDefinition<MessageDocument> update = Builders<MessageDocument>.Update.Set(m => m.Text, "").Set(m => m.DeletedAt, Utc(deletedAt))
-            .Unset(m => m.Reactions); // a tombstone shows nothing anyone said about the message
+            .Unset(m => m.Reactions) // a tombstone shows nothing anyone said about the message,
+            .Unset(m => m.Mentions).Unset(m => m.MentionsRoom).Unset(m => m.MentionKeys); // and mentions nobody
         return moderator is null ? update : update.Set(m => m.DeletedByModerator, moderator);
     }
 
