@@ -16,13 +16,13 @@ namespace RawSocketChat.Chat;
 
 /// <summary>The chat's feature modules, for the command table to dispatch to; no module sees this, only its own peers.</summary>
 internal sealed record ChatModules(AccountsModule Accounts, RoomsModule Rooms, MessagesModule Messages, ReactionsModule Reactions,
-    DirectModule Direct, PresenceModule Presence, ModerationModule Moderation, StatsModule Stats);
+    ReadingModule Reading, DirectModule Direct, PresenceModule Presence, ModerationModule Moderation, StatsModule Stats);
 
 /// <summary>
 /// The chat of <c>rawsocketchat.v1</c>: the front door of every client message and the place where the feature
 /// modules are put together. A message is parsed (<see cref="CommandParser"/>), charged to the rate limit, and run
 /// by the <see cref="CommandTable"/>, which checks who sent it and calls its module's handler. What each command does
-/// lives in its module — Accounts, Rooms, Messages, Reactions, Direct, Presence, Moderation, Stats — each holding the state it
+/// lives in its module — Accounts, Rooms, Messages, Reactions, Reading, Direct, Presence, Moderation, Stats — each holding the state it
 /// owns and reaching the others through narrow interfaces.
 /// <para>
 /// The state a second node would have to share sits behind the chat's seams, each with its in-process
@@ -71,7 +71,8 @@ public sealed class ChatService : IAsyncDisposable
         var accounts = new AccountsModule(settings, store, log, metrics, presence, connections, new LoginThrottle(), sanctions, admins,
             rooms, roomsModule.Feed, roomsModule, presenceModule, limits);
         var reactions = new ReactionsModule(settings, store, log, metrics, roomsModule, fanout, sanctions, moderation);
-        _modules = new ChatModules(accounts, roomsModule, messages, reactions, new DirectModule(conversations, messages, sanctions), presenceModule,
+        var reading = new ReadingModule(settings, store, metrics, roomsModule, rooms, connections);
+        _modules = new ChatModules(accounts, roomsModule, messages, reactions, reading, new DirectModule(conversations, messages, sanctions), presenceModule,
             moderation, new StatsModule(store, rooms, presence));
 
         metrics.UsersOnline = () => presence.OnlineCount;

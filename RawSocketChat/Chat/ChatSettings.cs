@@ -24,6 +24,10 @@ public sealed record ChatSettings
     public TimeSpan TypingInterval { get; init; } = TimeSpan.FromSeconds(3);
     /// <summary>Room list changes go out at most once per interval.</summary>
     public TimeSpan RoomListInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Users one message can mention; the @names past it are plain text.</summary>
+    public int MaxMentions { get; init; } = 20;
+    /// <summary>Where <c>unread</c> stops counting a room's messages (and mentions): a badge shows "1000+", not a scan of the room.</summary>
+    public int MaxUnreadCount { get; init; } = 1000;
     /// <summary>Distinct emoji one message can carry as reactions; one more is refused with too_many_reactions.</summary>
     public int MaxReactionEmoji { get; init; } = 20;
     /// <summary>Public rooms the server holds; creating one more is refused with too_many_rooms.</summary>

@@ -31,6 +31,7 @@ public static partial class ServerMessages
             writer.WriteBoolean("guest"u8, true);
         if (message.ReplyTo is not null)
             WriteReplyTo(writer, message);
+        WriteMentions(writer, message.Mentions);
         if (message.Deleted)
         {
             writer.WriteBoolean("deleted"u8, true);
@@ -40,6 +41,22 @@ public static partial class ServerMessages
             writer.WriteString("editedAt"u8, FormatTimestamp(edited));
         if (message.Reactions is not null)
             WriteReactions(writer, message.Reactions);
+    }
+
+    /// <summary><c>"mentions":["bob"]</c> and <c>"mentionsRoom":true</c>, each only when there is something to say.</summary>
+    private static void WriteMentions(Utf8JsonWriter writer, MessageMentions? mentions)
+    {
+        if (mentions is null)
+            return;
+        if (mentions.Users.Count > 0)
+        {
+            writer.WriteStartArray("mentions"u8);
+            foreach (string user in mentions.Users)
+                writer.WriteStringValue(user);
+            writer.WriteEndArray();
+        }
+        if (mentions.Room)
+            writer.WriteBoolean("mentionsRoom"u8, true);
     }
 
     /// <summary>How much of a parent's text a reply quotes: its first line, at most this many characters (code points).</summary>
@@ -103,6 +120,40 @@ public static partial class ServerMessages
         writer.WriteEndArray();
     }
 
+    /// <summary><c>read</c>: where the user has now read up to in a room, to each of the user's connections.</summary>
+    public static ReadOnlySpan<byte> Read(string room, string id)
+    {
+        Utf8JsonWriter writer = Begin("read");
+        writer.WriteString("room"u8, room);
+        writer.WriteString("id"u8, id);
+        return End(writer);
+    }
+
+    /// <summary>
+    /// <c>unread</c>: for each room the user is a member of, where they read up to (absent: never) and how many messages
+    /// and mentions came after; counts stop at <c>cap</c>, so <c>"unread":1000</c> with <c>"cap":1000</c> means 1000 or more.
+    /// </summary>
+    public static ReadOnlySpan<byte> Unread(IReadOnlyList<UnreadLine> lines, int cap, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("unread");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WriteNumber("cap"u8, cap);
+        writer.WriteStartArray("rooms"u8);
+        foreach (UnreadLine line in lines)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("room"u8, line.Room);
+            if (line.ReadUpTo is not null)
+                writer.WriteString("read"u8, line.ReadUpTo);
+            writer.WriteNumber("unread"u8, line.Count.Messages);
+            writer.WriteNumber("mentions"u8, line.Count.Mentions);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        return End(writer);
+    }
+
     /// <summary><c>reactions</c>: a message's whole set of reactions after a change (empty when the last one went), to everyone in its room.</summary>
     public static ReadOnlySpan<byte> Reactions(MessageRecord message)
     {
@@ -122,6 +173,7 @@ public static partial class ServerMessages
         writer.WriteString("user"u8, message.User);
         writer.WriteString("text"u8, message.Text);
         writer.WriteString("editedAt"u8, FormatTimestamp(message.EditedAt ?? message.Timestamp));
+        WriteMentions(writer, message.Mentions);
         return End(writer);
     }
 

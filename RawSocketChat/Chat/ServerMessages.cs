@@ -15,6 +15,9 @@ public readonly record struct RoomSummary(string Name, int Members, int Online, 
 /// <summary>One entry of <c>joined.members</c>.</summary>
 public readonly record struct MemberView(string Name, string Color, Role Role, bool Online);
 
+/// <summary>One room of <c>unread</c>: where its user read up to (null: never) and what came after.</summary>
+public readonly record struct UnreadLine(string Room, string? ReadUpTo, UnreadCount Count);
+
 /// <summary>What the server tells the client in <c>welcome.limits</c>, so a client can stay within them.</summary>
 public sealed record ChatLimits(int MaxTextLength, double Rate, int Burst, int HistoryOnJoin, int HistoryPageLimit, TimeSpan TypingInterval, int MaxCommandBytes,
     int MaxReactionEmoji);

@@ -118,6 +118,8 @@ public sealed class App : IAsyncDisposable
         RoomListInterval = options.RoomListInterval,
         MaxRooms = options.MaxRooms,
         MaxReactionEmoji = options.MaxReactionEmoji,
+        MaxMentions = options.MaxMentions,
+        MaxUnreadCount = options.MaxUnreadCount,
         Pbkdf2Iterations = options.Pbkdf2Iterations,
         SessionTtl = options.SessionTtl,
         Admin = options.Admin,

@@ -67,6 +67,8 @@ public sealed class ServerOptions
     public TimeSpan RoomListInterval { get; set; } = ChatDefaults.RoomListInterval;
     public int MaxRooms { get; set; } = ChatDefaults.MaxRooms;
     public int MaxReactionEmoji { get; set; } = ChatDefaults.MaxReactionEmoji;
+    public int MaxMentions { get; set; } = ChatDefaults.MaxMentions;
+    public int MaxUnreadCount { get; set; } = ChatDefaults.MaxUnreadCount;
 
     /// <summary>The page served at <c>GET /</c>.</summary>
     public string ClientHtml { get; set; } = "client.html";
@@ -121,6 +123,8 @@ public sealed class ServerOptions
         new("typing-interval", "Typing notifications relayed at most once per user per room per interval", o => Dur(o.TypingInterval), (o, v) => o.TypingInterval = ParseDuration(v)),
         new("room-list-interval", "Room list changes (new rooms, member and online counts) go out at most once per interval", o => Dur(o.RoomListInterval), (o, v) => o.RoomListInterval = ParseDuration(v, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1))),
         new("max-rooms", "Public rooms the server holds; creating one more is refused with too_many_rooms", o => Num(o.MaxRooms), (o, v) => o.MaxRooms = ParseInt(v, 1, 10_000_000)),
+        new("max-mentions", "Users one message can mention; the @names past it are plain text", o => Num(o.MaxMentions), (o, v) => o.MaxMentions = ParseInt(v, 0, 1000)),
+        new("max-unread-count", "Where unread stops counting a room's messages and mentions (the badge shows the cap and a +)", o => Num(o.MaxUnreadCount), (o, v) => o.MaxUnreadCount = ParseInt(v, 1, 1_000_000)),
         new("max-reaction-emoji", "Distinct emoji one message can carry as reactions; one more is refused with too_many_reactions", o => Num(o.MaxReactionEmoji), (o, v) => o.MaxReactionEmoji = ParseInt(v, 1, 1000)),
         new("deflate", "Offer permessage-deflate (RFC 7692) compression to clients: on or off", o => OnOff(o.Deflate), (o, v) => o.Deflate = ParseOnOff(v)),
         new("deflate-threshold", "Messages shorter than this many bytes are sent uncompressed", o => Num(o.DeflateThreshold), (o, v) => o.DeflateThreshold = ParseInt(v, 0, 1 << 30)),

@@ -17,6 +17,8 @@ public sealed class PendingMessage(string room, string user, string color, strin
     /// <summary>The message this one replies to, and that message as the sender's check found it (for the broadcast).</summary>
     public string? ReplyTo { get; init; }
     public ReplyParent? Parent { get; init; }
+    /// <summary>Who the message mentions, as the chat resolved it.</summary>
+    public MessageMentions? Mentions { get; init; }
 
     /// <summary>Whatever the caller wants back in the commit callback (the chat keeps the sender's session here).</summary>
     public object? State { get; } = state;
@@ -121,7 +123,7 @@ public sealed class MessageWriter : IAsyncDisposable
                 string id = _ids.Next(now);
                 batch.Add(message);
                 records.Add(new MessageRecord(id, message.Room, message.User, message.Color, message.Text, now, message.Ref, message.Guest,
-                    ReplyTo: message.ReplyTo, Parent: message.Parent));
+                    ReplyTo: message.ReplyTo, Parent: message.Parent, Mentions: message.Mentions));
             }
 
             IReadOnlyList<AppendResult> results;

@@ -37,6 +37,9 @@ public sealed record DeleteCommand(string? Ref, string? Room, string? Id, string
 /// </summary>
 public sealed record ReactionCommand(string? Ref, string? Room, string? Id, string? Emoji, string? User = null) : Command(Ref);
 
+/// <summary><c>read</c>: the user has read the room up to this message.</summary>
+public sealed record ReadCommand(string? Ref, string? Room, string? Id) : Command(Ref);
+
 public sealed record DirectCommand(string? Ref, string? To, string? Text, string? ReplyTo = null) : Command(Ref);
 
 /// <summary><c>mute</c>, <c>ban</c>: a user, for how long, and why.</summary>

@@ -73,6 +73,9 @@ internal static class CommandTable
         // One's own reaction; a moderator's removal of someone else's names them in 'user' (the rank rule is the handler's).
         Spec("unreact", CommandAccess.User, RateClass.Answered,
             (in CommandFields f) => new ReactionCommand(f.Ref, f.Room, f.Id, f.Emoji, f.User), (m, s, u, c) => m.Reactions.UnreactAsync(s, u!, c)),
+        Spec("read", CommandAccess.User, RateClass.Answered,
+            (in CommandFields f) => new ReadCommand(f.Ref, f.Room, f.Id), (m, s, u, c) => m.Reading.ReadAsync(s, u!, c)),
+        Spec("unread", CommandAccess.User, RateClass.Answered, Plain, (m, s, u, c) => m.Reading.UnreadAsync(s, u!, c)),
         Spec("dm", CommandAccess.User, RateClass.Answered,
             (in CommandFields f) => new DirectCommand(f.Ref, f.To, f.Text, f.ReplyTo), (m, s, u, c) => m.Direct.DirectMessageAsync(s, u!, c)),
 

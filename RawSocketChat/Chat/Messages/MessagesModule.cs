@@ -110,7 +110,10 @@ internal sealed class MessagesModule
     /// <summary>Hands a checked message to the writer; the broadcast and the ack come from <see cref="OnCommitted"/>.</summary>
     public async Task EnqueueAsync(ChatSession session, ChatUser user, Room room, string text, string? reference, ReplyParent? parent = null)
     {
-        var pending = new PendingMessage(room.Name, user.Name, user.Color, text, reference, user.IsGuest, session) { ReplyTo = parent?.Id, Parent = parent };
+        var pending = new PendingMessage(room.Name, user.Name, user.Color, text, reference, user.IsGuest, session)
+        {
+            ReplyTo = parent?.Id, Parent = parent, Mentions = Mentions.Resolve(text, user, room, _settings.MaxMentions),
+        };
         try
         {
             // Completes at once unless the writer's queue is full; the ack comes from OnCommitted.
@@ -205,7 +208,8 @@ internal sealed class MessagesModule
                 session.SendError(ChatErrorCode.Forbidden, "you can only edit your own messages", command.Ref);
                 return;
             }
-            MessageRecord? edited = await _metrics.StoreWrite.TimedAsync(() => _store.EditMessageAsync(original.Id, text, DateTime.UtcNow));
+            MessageMentions? mentions = Mentions.Resolve(text, user, room, _settings.MaxMentions);
+            MessageRecord? edited = await _metrics.StoreWrite.TimedAsync(() => _store.EditMessageAsync(original.Id, text, DateTime.UtcNow, mentions));
             if (edited is null)
             {
                 SendNoSuchMessage(session, command.Ref, command.Id!, room);

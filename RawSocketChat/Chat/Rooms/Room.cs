@@ -67,6 +67,13 @@ public sealed class Room
             return _members.ContainsKey(userKey);
     }
 
+    /// <summary>The member with this key, as the room knows them (their name's spelling, their role); null for a non-member.</summary>
+    public ChatUser? Member(string userKey)
+    {
+        lock (_lock)
+            return _members.GetValueOrDefault(userKey);
+    }
+
     /// <summary>The room's line in a room list, as <paramref name="userKey"/> sees it (null: before login).</summary>
     public RoomSummary Summary(IPresence presence, bool joined, string? userKey)
     {
