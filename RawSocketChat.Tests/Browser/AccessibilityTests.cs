@@ -105,7 +105,8 @@ public sealed class AccessibilityTests(BrowserFixture fixture, ITestOutputHelper
             await OpenRoomAsync(gus, "dev"); // so that the room list shows a joined room with unread messages
             await OpenRoomAsync(gus, "lobby");
             await bob.SayAsync("dev", "Unread in #dev");
-            await Expect(gus.Page).ToHaveTitleAsync("(1) #lobby · RawSocketChat");
+            await bob.SayAsync("dev", "@gus and a mention");
+            await Expect(gus.Page).ToHaveTitleAsync("(1) #lobby · RawSocketChat"); // the title counts mentions (and direct messages)
             await gus.SayAsync("Hello from a guest: my own message, with my guest badge.");
             await gus.SayAsync("And a second one, grouped with it.");
             await gus.ExpectMessageAsync("grouped with it");
