@@ -100,6 +100,28 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_new_password_hash_replaces_the_old_and_a_users_other_sessions_can_be_revoked_at_once()
+    {
+        await Store.CreateUserAsync(User("Alice"));
+        await Store.CreateUserAsync(User("bob"));
+        Assert.True(await Store.SetPasswordHashAsync("ALICE", "pbkdf2-sha256$1000$bmV3$bmV3"));
+        Assert.Equal("pbkdf2-sha256$1000$bmV3$bmV3", (await Store.FindUserAsync("alice"))!.PasswordHash);
+        Assert.False(await Store.SetPasswordHashAsync("nobody", "x"));
+
+        byte[] phone = [1, 1, 1], laptop = [2, 2, 2], tablet = [3, 3, 3], bobs = [4, 4, 4];
+        foreach ((byte[] hash, string user) in new[] { (phone, "alice"), (laptop, "Alice"), (tablet, "alice"), (bobs, "bob") })
+            await Store.CreateSessionAsync(new SessionRecord(hash, user, T0, T0.AddDays(30)));
+
+        Assert.Equal(2, await Store.DeleteUserSessionsAsync("alice", keepTokenHash: phone));
+        Assert.NotNull(await Store.FindSessionAsync(phone, T0));
+        Assert.Null(await Store.FindSessionAsync(laptop, T0));
+        Assert.Null(await Store.FindSessionAsync(tablet, T0));
+        Assert.NotNull(await Store.FindSessionAsync(bobs, T0)); // someone else's stay
+        Assert.Equal(1, await Store.DeleteUserSessionsAsync("ALICE", keepTokenHash: null));
+        Assert.Null(await Store.FindSessionAsync(phone, T0));
+    }
+
+    [SkippableFact]
     public async Task Deleting_a_session_revokes_it()
     {
         await Store.CreateUserAsync(User("alice"));

@@ -69,7 +69,7 @@ public sealed class ChatService : IAsyncDisposable
         var conversations = new Conversations(store, log, rooms, presence, connections);
         var messages = new MessagesModule(settings, store, log, metrics, ids, rooms, roomsModule, fanout, sanctions, conversations, moderation);
         var accounts = new AccountsModule(settings, store, log, metrics, presence, connections, new LoginThrottle(), sanctions, admins,
-            rooms, roomsModule.Feed, roomsModule, presenceModule, limits);
+            rooms, roomsModule.Feed, roomsModule, presenceModule, limits, moderation);
         var reactions = new ReactionsModule(settings, store, log, metrics, roomsModule, fanout, sanctions, moderation);
         var reading = new ReadingModule(settings, store, metrics, roomsModule, rooms, connections);
         _modules = new ChatModules(accounts, roomsModule, messages, reactions, reading, new DirectModule(conversations, messages, sanctions), presenceModule,

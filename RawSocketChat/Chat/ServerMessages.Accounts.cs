@@ -34,11 +34,40 @@ public static partial class ServerMessages
         return End(writer);
     }
 
-    public static ReadOnlySpan<byte> LoggedOut(string? reference)
+    /// <summary>
+    /// <c>logged_out</c>: the answer to <c>logout</c>, or — with a <paramref name="reason"/> and no ref — the notice to a
+    /// connection signed out because its session was revoked (<c>password_changed</c>, <c>password_reset</c>).
+    /// </summary>
+    public static ReadOnlySpan<byte> LoggedOut(string? reference, string? reason = null)
     {
         Utf8JsonWriter writer = Begin("logged_out");
         if (reference is not null)
             writer.WriteString("ref"u8, reference);
+        if (reason is not null)
+            writer.WriteString("reason"u8, reason);
+        return End(writer);
+    }
+
+    /// <summary><c>password_changed</c>: done; the user's other sessions (stored tokens) and connections are signed out.</summary>
+    public static ReadOnlySpan<byte> PasswordChanged(int sessionsRevoked, int connectionsSignedOut, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("password_changed");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WriteNumber("sessionsRevoked"u8, sessionsRevoked);
+        writer.WriteNumber("connectionsSignedOut"u8, connectionsSignedOut);
+        return End(writer);
+    }
+
+    /// <summary><c>reset</c>, to the admin only (sent uncompressed: it carries the one-time password).</summary>
+    public static ReadOnlySpan<byte> PasswordReset(string user, string password, int sessionsRevoked, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("reset");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WriteString("user"u8, user);
+        writer.WriteString("password"u8, password);
+        writer.WriteNumber("sessionsRevoked"u8, sessionsRevoked);
         return End(writer);
     }
 }

@@ -13,7 +13,7 @@ public sealed class ServerMetrics
 
     private long _connectionsOpened, _connectionsClosed;
     private readonly long[] _handshakeFailures = new long[HandshakeStatuses.Length + 1];
-    private long _rateLimitedMessages, _rateLimitedLogins, _floodDisconnects, _chatMessagesStored, _reactionsAdded, _reactionsRemoved, _readMarks;
+    private long _rateLimitedMessages, _rateLimitedLogins, _floodDisconnects, _chatMessagesStored, _reactionsAdded, _reactionsRemoved, _readMarks, _passwordChanges;
 
     // Per message and per frame, from every connection's thread at once: striped, not one contended cache line.
     private readonly StripedCounter _messagesReceived = new(), _messagesSent = new(), _bytesReceived = new(), _bytesSent = new();
@@ -54,6 +54,7 @@ public sealed class ServerMetrics
     public void ReactionAdded() => Interlocked.Increment(ref _reactionsAdded);
     public void ReactionRemoved() => Interlocked.Increment(ref _reactionsRemoved);
     public void ReadMarked() => Interlocked.Increment(ref _readMarks);
+    public void PasswordChanged() => Interlocked.Increment(ref _passwordChanges);
 
     // ---- Reading ----
 
@@ -88,6 +89,7 @@ public sealed class ServerMetrics
             .Counter("rawsocketchat_chat_messages_stored_total", "Chat messages stored (retries of a stored ref not counted).", StoredChatMessages)
             .Counter("rawsocketchat_chat_reactions_total", "Reactions added and removed (repeats that changed nothing not counted).", "change",
                 [("added", Interlocked.Read(ref _reactionsAdded)), ("removed", Interlocked.Read(ref _reactionsRemoved))])
+            .Counter("rawsocketchat_chat_password_changes_total", "Passwords changed by their users (password).", Interlocked.Read(ref _passwordChanges))
             .Counter("rawsocketchat_chat_read_marks_total", "Read positions stored (read).", Interlocked.Read(ref _readMarks))
             .Gauge("rawsocketchat_chat_users_online", "Names logged in now, guests included.", UsersOnline?.Invoke() ?? 0)
             .Gauge("rawsocketchat_chat_rooms", "Rooms, direct conversations included.", Rooms?.Invoke() ?? 0)

@@ -35,6 +35,9 @@ public interface IChatStore : IAsyncDisposable
     /// <summary>Changes a user's role; false when there is no such user.</summary>
     Task<bool> SetUserRoleAsync(string name, Role role, CancellationToken cancellationToken = default);
 
+    /// <summary>Replaces a user's password hash; false when there is no such user.</summary>
+    Task<bool> SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default);
+
     // ---- Accounts: sessions ----
 
     Task CreateSessionAsync(SessionRecord session, CancellationToken cancellationToken = default);
@@ -44,6 +47,12 @@ public interface IChatStore : IAsyncDisposable
 
     /// <summary>Revokes a session; false when there was none.</summary>
     Task<bool> DeleteSessionAsync(byte[] tokenHash, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Revokes every session of a user but the one with <paramref name="keepTokenHash"/> (none kept when null): after a
+    /// password change, or an admin's reset. Returns how many were revoked.
+    /// </summary>
+    Task<int> DeleteUserSessionsAsync(string name, byte[]? keepTokenHash, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes sessions that expired before <paramref name="now"/>; returns how many.</summary>
     Task<int> DeleteExpiredSessionsAsync(DateTime now, CancellationToken cancellationToken = default);

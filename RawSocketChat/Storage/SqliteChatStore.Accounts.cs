@@ -51,6 +51,16 @@ public sealed partial class SqliteChatStore
             return command.ExecuteNonQuery() == 1;
         }));
 
+    public Task<bool> SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = "UPDATE users SET password_hash = $hash WHERE name_key = $key";
+            command.Parameters.AddWithValue("$hash", passwordHash);
+            command.Parameters.AddWithValue("$key", Key(name));
+            return command.ExecuteNonQuery() == 1;
+        }));
+
     // ---- Sessions ----
 
     public Task CreateSessionAsync(SessionRecord session, CancellationToken cancellationToken = default)
@@ -95,6 +105,16 @@ public sealed partial class SqliteChatStore
             command.CommandText = "DELETE FROM sessions WHERE token_hash = $hash";
             command.Parameters.AddWithValue("$hash", tokenHash);
             return command.ExecuteNonQuery() == 1;
+        }));
+
+    public Task<int> DeleteUserSessionsAsync(string name, byte[]? keepTokenHash, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM sessions WHERE user_key = $key AND token_hash IS NOT $keep";
+            command.Parameters.AddWithValue("$key", Key(name));
+            command.Parameters.AddWithValue("$keep", (object?)keepTokenHash ?? DBNull.Value);
+            return command.ExecuteNonQuery();
         }));
 
     public Task<int> DeleteExpiredSessionsAsync(DateTime now, CancellationToken cancellationToken = default) =>

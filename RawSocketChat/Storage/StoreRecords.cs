@@ -186,6 +186,8 @@ public static class ModerationAction
     public const string Revoke = "revoke";
     /// <summary>A moderator removed someone else's reaction (the emoji is in the reason's place: the entry says what went).</summary>
     public const string Unreact = "unreact";
+    /// <summary>An admin replaced a user's password with a one-time one and signed them out everywhere.</summary>
+    public const string Reset = "reset";
 }
 
 /// <summary>

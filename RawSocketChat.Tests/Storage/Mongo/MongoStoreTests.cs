@@ -91,7 +91,7 @@ public sealed class MongoStoreTests : IAsyncLifetime
         var expected = new Dictionary<string, string[]>
         {
             [MongoIndexes.Users] = ["_id_", "memberships_room_nameKey", "nameKey_unique"],
-            [MongoIndexes.Sessions] = ["_id_", "expiresAt_ttl", "tokenHash_unique"],
+            [MongoIndexes.Sessions] = ["_id_", "expiresAt_ttl", "tokenHash_unique", "userKey"],
             [MongoIndexes.Rooms] = ["_id_", "nameKey_unique"],
             [MongoIndexes.Messages] = ["_id_", "mentionKeys_roomKey_id", "roomKey_id", "ts", "userKey_guest_ref_unique"],
             [MongoIndexes.ReadPositions] = ["_id_", "userKey_roomKey_unique"],

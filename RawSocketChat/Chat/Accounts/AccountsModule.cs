@@ -16,7 +16,7 @@ namespace RawSocketChat.Chat.Accounts;
 /// </summary>
 internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Log log, ServerMetrics metrics, IPresence presence,
     IUserConnections connections, ILoginThrottle loginThrottle, ISanctions sanctions, AdminBootstrap admins,
-    RoomRegistry rooms, RoomListFeed roomList, IRoomLookup lookup, PresenceModule presenceModule, ChatLimits limits)
+    RoomRegistry rooms, RoomListFeed roomList, IRoomLookup lookup, PresenceModule presenceModule, ChatLimits limits, IModerationLog moderationLog)
 {
     public const int MinPasswordLength = 8;
     public const int MaxPasswordLength = 1024;
@@ -236,6 +236,103 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
     // A welcome may carry the session token, so it is never compressed (see ChatSession.SendSecret).
     private void SendWelcome(ChatSession session, ChatUser user, string? token, DateTime? expiresAt, string? reference) =>
         session.SendSecret(ServerMessages.Welcome(user, token, expiresAt, lookup.Summaries(session), limits, reference));
+
+    // ---- Passwords ----
+
+    /// <summary>
+    /// <c>password</c>: a registered user replaces their password, proving the current one (a wrong one counts against
+    /// the login throttle, so this is no side door for guessing). Every other session of the account is revoked and
+    /// every other connection signed out: whoever knew the old password is out. This connection stays.
+    /// </summary>
+    public async Task ChangePasswordAsync(ChatSession session, ChatUser user, PasswordCommand command)
+    {
+        if (user.IsGuest)
+        {
+            session.SendError(ChatErrorCode.Forbidden, "a guest has no password: register to keep the name", command.Ref);
+            return;
+        }
+        if (!Require(session, command.Ref, command.Password, "password") || !Require(session, command.Ref, command.NewPassword, "newPassword")
+            || !CheckNewPassword(session, command.Ref, command.NewPassword!))
+            return;
+        IPAddress client = session.Connection.ClientAddress;
+        if (IsThrottled(session, command.Ref, user.Key, client, "too many wrong passwords; try again later"))
+            return;
+        string current = command.Password!;
+        UserRecord? record = current.Length <= MaxPasswordLength ? await store.FindUserAsync(user.Name) : null;
+        if (record is null || !await HashWorkAsync(() => PasswordHasher.Verify(current, record.PasswordHash)))
+        {
+            loginThrottle.RecordFailure(user.Key, client, Environment.TickCount64);
+            session.SendError(ChatErrorCode.BadCredentials, "the current password is wrong", command.Ref);
+            return;
+        }
+        loginThrottle.RecordSuccess(user.Key);
+        string hash = await HashWorkAsync(() => _hasher.Hash(command.NewPassword!));
+        await metrics.StoreWrite.TimedAsync(() => store.SetPasswordHashAsync(user.Name, hash));
+        int revoked = await metrics.StoreWrite.TimedAsync(() => store.DeleteUserSessionsAsync(user.Name, session.TokenHash));
+        int signedOut = SignOutEverywhere(user.Key, except: session, reason: "password_changed");
+        metrics.PasswordChanged();
+        log.Info($"chat password-changed id={session.Id} user={user.Name} sessions-revoked={revoked} connections-signed-out={signedOut}");
+        session.Send(ServerMessages.PasswordChanged(revoked, signedOut, command.Ref));
+    }
+
+    /// <summary>
+    /// <c>reset</c> (admins): a user who lost their password gets a one-time one, given to the admin to pass on; every
+    /// session and connection of theirs is signed out, and the audit log says who did it. Admins' own passwords are
+    /// theirs alone (<c>forbidden</c>).
+    /// </summary>
+    public async Task ResetPasswordAsync(ChatSession session, ChatUser admin, UserCommand command)
+    {
+        if (!Require(session, command.Ref, command.User, "user") || !CheckName(session, command.Ref, command.User!))
+            return;
+        if (await store.FindUserAsync(command.User!) is not { } target)
+        {
+            session.SendError(ChatErrorCode.NoSuchUser, $"no registered user '{command.User}'", command.Ref);
+            return;
+        }
+        if (target.Role == Role.Admin)
+        {
+            session.SendError(ChatErrorCode.Forbidden, "an admin's password can only be changed by that admin", command.Ref);
+            return;
+        }
+        string password = OneTimePassword();
+        string hash = await HashWorkAsync(() => _hasher.Hash(password));
+        await metrics.StoreWrite.TimedAsync(() => store.SetPasswordHashAsync(target.Name, hash));
+        int revoked = await metrics.StoreWrite.TimedAsync(() => store.DeleteUserSessionsAsync(target.Name, keepTokenHash: null));
+        SignOutEverywhere(NameRules.Key(target.Name), except: null, reason: "password_reset");
+        await moderationLog.LogAsync(ModerationAction.Reset, admin, target.Name);
+        log.Info($"chat password-reset id={session.Id} by={admin.Name} user={target.Name} sessions-revoked={revoked}");
+        session.SendSecret(ServerMessages.PasswordReset(target.Name, password, revoked, command.Ref));
+    }
+
+    private static bool CheckNewPassword(ChatSession session, string? reference, string password)
+    {
+        if (password.Length is >= MinPasswordLength and <= MaxPasswordLength)
+            return true;
+        session.SendError(ChatErrorCode.WeakPassword, $"a password has {MinPasswordLength} to {MaxPasswordLength} characters", reference);
+        return false;
+    }
+
+    /// <summary>Twenty characters of an unambiguous alphabet (no 0/O, 1/l/I): ~100 bits, and easy to read out.</summary>
+    private static string OneTimePassword()
+    {
+        const string alphabet = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXYZ2345679";
+        return System.Security.Cryptography.RandomNumberGenerator.GetString(alphabet, 20);
+    }
+
+    /// <summary>Signs out every connection of the user but <paramref name="except"/>, telling each why; returns how many.</summary>
+    private int SignOutEverywhere(string userKey, ChatSession? except, string reason)
+    {
+        int count = 0;
+        foreach (ChatSession other in connections.Of(userKey))
+        {
+            if (other == except || other.User?.Key != userKey)
+                continue;
+            SignOut(other);
+            other.Send(ServerMessages.LoggedOut(null, reason));
+            count++;
+        }
+        return count;
+    }
 
     public async Task LogoutAsync(ChatSession session, PlainCommand command)
     {

@@ -37,6 +37,9 @@ public sealed record DeleteCommand(string? Ref, string? Room, string? Id, string
 /// </summary>
 public sealed record ReactionCommand(string? Ref, string? Room, string? Id, string? Emoji, string? User = null) : Command(Ref);
 
+/// <summary><c>password</c>: the current password and the new one.</summary>
+public sealed record PasswordCommand(string? Ref, string? Password, string? NewPassword) : Command(Ref);
+
 /// <summary><c>read</c>: the user has read the room up to this message.</summary>
 public sealed record ReadCommand(string? Ref, string? Room, string? Id) : Command(Ref);
 

@@ -11,6 +11,8 @@ public struct CommandFields
 {
     public string? Type, Ref;
     public string? Name, Password, Color, Token;
+    /// <summary>With <c>password</c>: the password that replaces <see cref="Password"/>.</summary>
+    public string? NewPassword;
     /// <summary>With <c>register</c>: the secret that makes a name listed in <c>--admin</c> an admin account.</summary>
     public string? AdminSecret;
     public string? Room, Text, Before;

@@ -149,6 +149,7 @@ public sealed class CommandParser(int maxCommandBytes)
             7 when raw.SequenceEqual("replyTo"u8) => "replyTo",
             8 when raw.SequenceEqual("password"u8) => "password",
             11 when raw.SequenceEqual("adminSecret"u8) => "adminSecret",
+            11 when raw.SequenceEqual("newPassword"u8) => "newPassword",
             _ => null,
         };
     }
@@ -156,7 +157,7 @@ public sealed class CommandParser(int maxCommandBytes)
     private static string? Known(string name) => name switch
     {
         "ref" or "type" or "name" or "room" or "text" or "color" or "token" or "limit" or "before" or "password"
-            or "to" or "id" or "user" or "reason" or "seconds" or "adminSecret" or "emoji" or "replyTo" => name,
+            or "to" or "id" or "user" or "reason" or "seconds" or "adminSecret" or "emoji" or "replyTo" or "newPassword" => name,
         _ => null,
     };
 
@@ -179,6 +180,7 @@ public sealed class CommandParser(int maxCommandBytes)
             case "adminSecret": return ref fields.AdminSecret;
             case "emoji": return ref fields.Emoji;
             case "replyTo": return ref fields.ReplyTo;
+            case "newPassword": return ref fields.NewPassword;
             default: return ref fields.Before;
         }
     }

@@ -51,6 +51,8 @@ internal static class CommandTable
         Spec("resume", CommandAccess.Anyone, RateClass.Answered,
             (in CommandFields f) => new ResumeCommand(f.Ref, f.Token), (m, s, _, c) => m.Accounts.ResumeAsync(s, c)),
         Spec("logout", CommandAccess.User, RateClass.Answered, Plain, (m, s, _, c) => m.Accounts.LogoutAsync(s, c)),
+        Spec("password", CommandAccess.User, RateClass.Answered,
+            (in CommandFields f) => new PasswordCommand(f.Ref, f.Password, f.NewPassword), (m, s, u, c) => m.Accounts.ChangePasswordAsync(s, u!, c)),
 
         // Rooms.
         Spec("rooms", CommandAccess.Anyone, RateClass.Answered, Plain, (m, s, _, c) => m.Rooms.ListRooms(s, c)),
@@ -92,6 +94,7 @@ internal static class CommandTable
         Spec("sanctions", CommandAccess.Moderator, RateClass.Answered, Plain, (m, s, _, c) => m.Moderation.ListSanctions(s, c)),
         Spec("grant", CommandAccess.Admin, RateClass.Answered, OneUser, (m, s, u, c) => m.Moderation.SetRoleAsync(s, u!, c, Role.Moderator)),
         Spec("revoke", CommandAccess.Admin, RateClass.Answered, OneUser, (m, s, u, c) => m.Moderation.SetRoleAsync(s, u!, c, Role.Member)),
+        Spec("reset", CommandAccess.Admin, RateClass.Answered, OneUser, (m, s, u, c) => m.Accounts.ResetPasswordAsync(s, u!, c)),
         Spec("audit", CommandAccess.Admin, RateClass.Answered,
             (in CommandFields f) => new AuditCommand(f.Ref, f.Before, f.Limit), (m, s, _, c) => m.Moderation.AuditAsync(s, c)),
 

@@ -48,6 +48,10 @@ public sealed partial class MongoChatStore
         return result.MatchedCount == 1;
     });
 
+    public Task<bool> SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default) => Guard(async () =>
+        (await _users.UpdateOneAsync(MongoQueries.UserByName(name), MongoQueries.SetPasswordHash(passwordHash), cancellationToken: cancellationToken))
+            .MatchedCount == 1);
+
     // ---- Sessions ----
 
     public Task CreateSessionAsync(SessionRecord session, CancellationToken cancellationToken = default) => Guard(async () =>
@@ -74,6 +78,9 @@ public sealed partial class MongoChatStore
 
     public Task<bool> DeleteSessionAsync(byte[] tokenHash, CancellationToken cancellationToken = default) => Guard(async () =>
         (await _sessions.DeleteOneAsync(MongoQueries.SessionByHash(tokenHash), cancellationToken)).DeletedCount == 1);
+
+    public Task<int> DeleteUserSessionsAsync(string name, byte[]? keepTokenHash, CancellationToken cancellationToken = default) => Guard(async () =>
+        (int)(await _sessions.DeleteManyAsync(MongoQueries.SessionsOfUserExcept(name, keepTokenHash), cancellationToken)).DeletedCount);
 
     public Task<int> DeleteExpiredSessionsAsync(DateTime now, CancellationToken cancellationToken = default) => Guard(async () =>
         (int)(await _sessions.DeleteManyAsync(MongoQueries.ExpiredSessions(now), cancellationToken)).DeletedCount);

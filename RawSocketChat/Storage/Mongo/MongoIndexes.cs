@@ -68,6 +68,11 @@ public static class MongoIndexes
         Builders<MessageDocument>.IndexKeys.Ascending(m => m.Timestamp),
         new CreateIndexOptions { Name = "ts" });
 
+    /// <summary>A user's sessions, all revoked at once by a password change or an admin's reset.</summary>
+    public static CreateIndexModel<SessionDocument> SessionUser { get; } = new(
+        Builders<SessionDocument>.IndexKeys.Ascending(s => s.UserKey),
+        new CreateIndexOptions { Name = "userKey" });
+
     /// <summary>A user's unread mentions in a room, counted off this index (<see cref="MongoQueries.UnreadMentions"/>).</summary>
     public static CreateIndexModel<MessageDocument> MessageMentions { get; } = new(
         Builders<MessageDocument>.IndexKeys.Ascending(m => m.MentionKeys).Ascending(m => m.RoomKey).Ascending(m => m.Id),
@@ -95,7 +100,7 @@ public static class MongoIndexes
     public static async Task EnsureAsync(IMongoDatabase database, CancellationToken cancellationToken, bool ttl = true)
     {
         await database.GetCollection<UserDocument>(Users).Indexes.CreateManyAsync([UserName, UserMemberships], cancellationToken);
-        await database.GetCollection<SessionDocument>(Sessions).Indexes.CreateManyAsync(ttl ? [SessionToken, SessionExpiry] : [SessionToken], cancellationToken);
+        await database.GetCollection<SessionDocument>(Sessions).Indexes.CreateManyAsync(ttl ? [SessionToken, SessionExpiry, SessionUser] : [SessionToken, SessionUser], cancellationToken);
         await database.GetCollection<RoomDocument>(Rooms).Indexes.CreateManyAsync([RoomName], cancellationToken);
         await database.GetCollection<MessageDocument>(Messages).Indexes.CreateManyAsync([MessageHistory, MessageRef, MessageTime, MessageMentions], cancellationToken);
         await database.GetCollection<ReadPositionDocument>(ReadPositions).Indexes.CreateManyAsync([ReadPosition], cancellationToken);

@@ -42,6 +42,12 @@ public static class MongoQueries
 
     public static UpdateDefinition<UserDocument> SetRole(Role role) => Builders<UserDocument>.Update.Set(u => u.Role, role.ToWire());
 
+    public static UpdateDefinition<UserDocument> SetPasswordHash(string hash) => Builders<UserDocument>.Update.Set(u => u.PasswordHash, hash);
+
+    /// <summary>A user's sessions, but the one with <paramref name="keep"/> (all of them when it is null).</summary>
+    public static FilterDefinition<SessionDocument> SessionsOfUserExcept(string user, byte[]? keep) =>
+        keep is null ? SessionFilter.Eq(s => s.UserKey, Key(user)) : SessionFilter.Eq(s => s.UserKey, Key(user)) & SessionFilter.Ne(s => s.TokenHash, keep);
+
     /// <summary>The user, unless already a member of the room (so a second join matches nothing and changes nothing).</summary>
     public static FilterDefinition<UserDocument> UserNotInRoom(string user, string room) =>
         UserFilter.Eq(u => u.NameKey, Key(user)) & UserFilter.Ne("memberships.room", Key(room));

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using RawSocketChat.Tests.Support;
+using static RawSocketChat.Tests.Chat.ChatTestHelpers;
+
+namespace RawSocketChat.Tests.Chat;
+
+/// <summary>Changing one's password and an admin's reset, over /chat: who is signed out, which tokens die, what the log keeps.</summary>
+public sealed class ChatPasswordTests
+{
+    private const string Old = "correct horse battery", New = "a much better passphrase";
+
+    private static async Task<ChatClient> LogInAsync(TestServer server, string name, string password)
+    {
+        ChatClient client = await ChatClient.ConnectAsync(server);
+        JsonElement reply = await client.AskAsync(new { type = "login", name, password });
+        Assert.Equal("welcome", ChatClient.Type(reply));
+        return client;
+    }
+
+    [Fact]
+    public async Task A_new_password_signs_out_every_other_device_and_revokes_their_tokens_but_not_this_ones()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (ChatClient phone, JsonElement phoneWelcome) = await ChatClient.RegisterAsync(server, "alice");
+        await using (phone)
+        {
+            await using ChatClient laptop = await LogInAsync(server, "alice", Old);
+            string laptopToken = Text(laptop.AllReceived.First(m => ChatClient.Type(m) == "welcome"), "token")!;
+            string phoneToken = Text(phoneWelcome, "token")!;
+
+            JsonElement changed = await phone.AskAsync(new { type = "password", password = Old, newPassword = New });
+            Assert.Equal("password_changed", ChatClient.Type(changed));
+            Assert.Equal((1, 1), (changed.GetProperty("sessionsRevoked").GetInt32(), changed.GetProperty("connectionsSignedOut").GetInt32()));
+
+            JsonElement notice = await laptop.ReceiveAsync("logged_out");
+            Assert.Equal("password_changed", Text(notice, "reason"));
+            AssertError(await laptop.AskAsync(new { type = "send", room = "lobby", text = "still here?" }), "not_logged_in");
+            AssertError(await laptop.AskAsync(new { type = "resume", token = laptopToken }), "invalid_token");
+            AssertError(await laptop.AskAsync(new { type = "login", name = "alice", password = Old }), "bad_credentials");
+            Assert.Equal("welcome", ChatClient.Type(await laptop.AskAsync(new { type = "login", name = "alice", password = New })));
+
+            // The phone stays logged in, and its token still resumes.
+            await phone.JoinAsync("lobby");
+            Assert.Equal("ack", ChatClient.Type(await phone.AskAsync(new { type = "send", room = "lobby", text = "still me" })));
+            await using ChatClient later = await ChatClient.ConnectAsync(server);
+            Assert.Equal("welcome", ChatClient.Type(await later.AskAsync(new { type = "resume", token = phoneToken })));
+        }
+    }
+
+    [Fact]
+    public async Task A_wrong_current_password_a_weak_new_one_and_a_guest_are_refused_and_guessing_is_throttled()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (ChatClient alice, _) = await ChatClient.RegisterAsync(server, "alice");
+        await using (alice)
+        {
+            await using ChatClient guest = await ChatClient.GuestAsync(server, "visitor");
+            AssertError(await guest.AskAsync(new { type = "password", password = Old, newPassword = New }), "forbidden");
+            AssertError(await alice.AskAsync(new { type = "password", password = Old, newPassword = "short" }), "weak_password");
+            AssertError(await alice.AskAsync(new { type = "password", newPassword = New }), "bad_request");
+
+            // Wrong guesses are answered bad_credentials until the login throttle steps in.
+            bool throttled = false;
+            for (int i = 0; i < 20 && !throttled; i++)
+            {
+                JsonElement reply = await alice.AskAsync(new { type = "password", password = "not it at all", newPassword = New });
+                throttled = ChatClient.IsError(reply, "rate_limited");
+                Assert.True(throttled || ChatClient.IsError(reply, "bad_credentials"), reply.GetRawText());
+            }
+            Assert.True(throttled, "20 wrong passwords in a row were never throttled");
+            // Nothing changed: the old password still logs in (from elsewhere: the throttle is per account and address).
+            await using ChatClient again = await ChatClient.ConnectAsync(server);
+            JsonElement login = await again.AskAsync(new { type = "login", name = "alice", password = Old });
+            Assert.True(ChatClient.Type(login) == "welcome" || ChatClient.IsError(login, "rate_limited"), login.GetRawText());
+        }
+    }
+
+    [Fact]
+    public async Task An_admin_resets_a_lost_password_with_a_one_time_one_signing_the_user_out_everywhere()
+    {
+        await using TestServer server = await TestServer.StartAsync(o => o.Admin = "root");
+        (ChatClient root, _) = await ChatClient.RegisterAsync(server, "root");
+        await using (root)
+        {
+            (ChatClient bob, JsonElement welcome) = await ChatClient.RegisterAsync(server, "bob");
+            await using (bob)
+            {
+                JsonElement reset = await root.AskAsync(new { type = "reset", user = "BOB" });
+                Assert.Equal(("reset", "bob"), (ChatClient.Type(reset), Text(reset, "user")));
+                string oneTime = Text(reset, "password")!;
+                Assert.Matches("^[a-zA-Z2-9]{20}$", oneTime);
+                Assert.Equal(1, reset.GetProperty("sessionsRevoked").GetInt32());
+                Assert.Equal("password_reset", Text(await bob.ReceiveAsync("logged_out"), "reason"));
+                AssertError(await bob.AskAsync(new { type = "resume", token = Text(welcome, "token") }), "invalid_token");
+                AssertError(await bob.AskAsync(new { type = "login", name = "bob", password = Old }), "bad_credentials");
+                Assert.Equal("welcome", ChatClient.Type(await bob.AskAsync(new { type = "login", name = "bob", password = oneTime })));
+                Assert.Equal("password_changed", ChatClient.Type(await bob.AskAsync(new { type = "password", password = oneTime, newPassword = New })));
+
+                JsonElement audit = await root.AskAsync(new { type = "audit" });
+                JsonElement entry = audit.GetProperty("entries").EnumerateArray().Single(e => Text(e, "action") == "reset");
+                Assert.Equal(("root", "bob"), (Text(entry, "by"), Text(entry, "user")));
+                Assert.DoesNotContain(oneTime, audit.GetRawText());
+
+                AssertError(await root.AskAsync(new { type = "reset", user = "root" }), "forbidden");
+                AssertError(await root.AskAsync(new { type = "reset", user = "nobody" }), "no_such_user");
+                AssertError(await bob.AskAsync(new { type = "reset", user = "root" }), "forbidden");
+            }
+        }
+    }
+}
