@@ -1,0 +1,50 @@
+using Microsoft.Playwright;
+using RawSocketChat.Tests.Support;
+using static Microsoft.Playwright.Assertions;
+
+namespace RawSocketChat.Tests.Browser;
+
+/// <summary>An account's password as people manage it in the page: changed on one device, the other is signed out and told why.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class AccountTests(BrowserFixture fixture)
+{
+    [SkippableFact]
+    public async Task Changing_the_password_on_one_device_signs_the_other_out_with_the_reason()
+    {
+        IBrowser browser = fixture.RequireBrowser();
+        await using TestServer server = await BrowserFixture.StartServerAsync();
+        await using IBrowserContext phoneContext = await browser.NewContextAsync();
+        await using IBrowserContext laptopContext = await browser.NewContextAsync();
+        ChatPage phone = await ChatPage.OpenAsync(phoneContext, server.HttpUri.ToString());
+        await phone.RegisterAsync("alice");
+        ChatPage laptop = await ChatPage.OpenAsync(laptopContext, server.HttpUri.ToString());
+        await laptop.Name.FillAsync("alice");
+        await laptop.Password.FillAsync("correct horse battery");
+        await laptop.LogInButton.ClickAsync();
+        await laptop.ExpectInRoomAsync("lobby");
+
+        await phone.Page.GetByRole(AriaRole.Button, new() { Name = "Change password", Exact = true }).ClickAsync();
+        ILocator dialog = phone.Page.GetByRole(AriaRole.Dialog, new() { Name = "Change password" });
+        await dialog.GetByLabel("Current password").FillAsync("wrong guess here");
+        await dialog.GetByLabel("New password").FillAsync("a much better passphrase");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Change", Exact = true }).ClickAsync();
+        await Expect(dialog.GetByRole(AriaRole.Alert)).ToHaveTextAsync("That is not your current password.");
+
+        await dialog.GetByLabel("Current password").FillAsync("correct horse battery");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Change", Exact = true }).ClickAsync();
+        await Expect(dialog).ToBeHiddenAsync();
+        await Expect(phone.Page.GetByRole(AriaRole.Status).Filter(new() { HasText = "Password changed" })).ToBeVisibleAsync();
+
+        // The laptop is back at the log-in form, told why; the old password no longer works, the new one does.
+        await Expect(laptop.LogInButton).ToBeVisibleAsync();
+        await Expect(laptop.Page.GetByText("Your password was changed on another device")).ToBeVisibleAsync();
+        await laptop.Name.FillAsync("alice");
+        await laptop.Password.FillAsync("a much better passphrase");
+        await laptop.LogInButton.ClickAsync();
+        await laptop.ExpectInRoomAsync("lobby");
+
+        // The phone was not signed out: it still chats.
+        await phone.SayAsync("still here");
+        await laptop.ExpectMessageAsync("still here");
+    }
+}
