@@ -188,6 +188,7 @@ public sealed class MessageWriterTests(ITestOutputHelper output)
         public Task<UnreadCount> CountUnreadAsync(string user, string room, string? afterId, int cap, CancellationToken cancellationToken = default) => inner.CountUnreadAsync(user, room, afterId, cap, cancellationToken);
         public Task<bool> SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default) => inner.SetPasswordHashAsync(name, passwordHash, cancellationToken);
         public Task<int> DeleteUserSessionsAsync(string name, byte[]? keepTokenHash, CancellationToken cancellationToken = default) => inner.DeleteUserSessionsAsync(name, keepTokenHash, cancellationToken);
+        public Task<bool> SetRoomTopicAsync(string room, string? topic, CancellationToken cancellationToken = default) => inner.SetRoomTopicAsync(room, topic, cancellationToken);
         public Task SetBanAsync(BanRecord ban, CancellationToken cancellationToken = default) => inner.SetBanAsync(ban, cancellationToken);
         public Task<bool> RemoveBanAsync(string name, DateTime now, CancellationToken cancellationToken = default) => inner.RemoveBanAsync(name, now, cancellationToken);
         public Task<IReadOnlyList<BanRecord>> ListBansAsync(DateTime now, CancellationToken cancellationToken = default) => inner.ListBansAsync(now, cancellationToken);

@@ -167,6 +167,19 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_room_topic_is_set_replaced_and_cleared_and_listed_with_the_room()
+    {
+        await Store.CreateRoomAsync(new RoomRecord("Dev", "alice", T0));
+        Assert.Null((await Store.FindRoomAsync("dev"))!.Topic);
+        Assert.True(await Store.SetRoomTopicAsync("DEV", "Release 2.0 on Friday 🚀"));
+        Assert.Equal(new RoomRecord("Dev", "alice", T0, "Release 2.0 on Friday 🚀"), await Store.FindRoomAsync("dev"));
+        Assert.Equal("Release 2.0 on Friday 🚀", (await Store.ListRoomsAsync()).Single(r => r.Name == "Dev").Topic);
+        Assert.True(await Store.SetRoomTopicAsync("dev", null));
+        Assert.Null((await Store.FindRoomAsync("dev"))!.Topic);
+        Assert.False(await Store.SetRoomTopicAsync("nowhere", "x"));
+    }
+
+    [SkippableFact]
     public async Task Room_membership_is_kept_with_the_members_current_color_and_role()
     {
         await Store.CreateRoomAsync(new RoomRecord("lobby", null, T0));

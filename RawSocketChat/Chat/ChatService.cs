@@ -63,9 +63,10 @@ public sealed class ChatService : IAsyncDisposable
         IRoomFanout fanout = new LocalRoomFanout();
 
         // The modules, each given only what it uses.
-        var roomsModule = new RoomsModule(settings, store, log, rooms, presence, connections);
+        var auditLog = new ModerationLog(store, log, metrics, ids);
+        var roomsModule = new RoomsModule(settings, store, log, rooms, presence, connections, auditLog);
         var presenceModule = new PresenceModule(settings, presence, rooms, roomsModule.Feed, roomsModule, sanctions);
-        var moderation = new ModerationModule(store, log, metrics, sanctions, connections, presence, rooms, roomsModule.Feed, roomsModule, ids);
+        var moderation = new ModerationModule(store, log, metrics, sanctions, connections, presence, rooms, roomsModule.Feed, roomsModule, auditLog);
         var conversations = new Conversations(store, log, rooms, presence, connections);
         var messages = new MessagesModule(settings, store, log, metrics, ids, rooms, roomsModule, fanout, sanctions, conversations, moderation);
         var accounts = new AccountsModule(settings, store, log, metrics, presence, connections, new LoginThrottle(), sanctions, admins,
@@ -127,7 +128,8 @@ public sealed class ChatService : IAsyncDisposable
         foreach (RoomRecord room in await store.ListRoomsAsync())
         {
             IReadOnlyList<RoomMemberRecord> members = await store.ListRoomMembersAsync(room.Name);
-            rooms.TryAdd(new Room(room.Name, members.Select(m => new ChatUser(m.Name, m.Color, m.Role)), RoomsModule.HistoryOnJoin));
+            rooms.TryAdd(new Room(room.Name, members.Select(m => new ChatUser(m.Name, m.Color, m.Role)), RoomsModule.HistoryOnJoin,
+                createdBy: room.CreatedBy, topic: room.Topic));
         }
 
         var sanctions = new Sanctions(await store.ListBansAsync(now), await store.ListMutesAsync(now));

@@ -46,12 +46,16 @@ public static partial class ServerMessages
     /// complete) and the latest messages, oldest first, copied as the bytes they were broadcast as.
     /// </summary>
     public static ReadOnlySpan<byte> Joined(string room, IReadOnlyList<MemberView> members, int memberCount, int onlineCount,
-        IEnumerable<byte[]> history, string? reference)
+        IEnumerable<byte[]> history, string? reference, string? topic = null, string? createdBy = null)
     {
         Utf8JsonWriter writer = Begin("joined");
         writer.WriteString("room"u8, room);
         if (reference is not null)
             writer.WriteString("ref"u8, reference);
+        if (topic is not null)
+            writer.WriteString("topic"u8, topic);
+        if (createdBy is not null)
+            writer.WriteString("createdBy"u8, createdBy);
         writer.WriteStartArray("members"u8);
         foreach (MemberView member in members)
         {
@@ -67,6 +71,17 @@ public static partial class ServerMessages
         foreach (byte[] message in history)
             writer.WriteRawValue(message, skipInputValidation: true);
         writer.WriteEndArray();
+        return End(writer);
+    }
+
+    /// <summary><c>topic</c>: a room's topic changed (absent: cleared), and who changed it.</summary>
+    public static ReadOnlySpan<byte> Topic(string room, string? topic, string by)
+    {
+        Utf8JsonWriter writer = Begin("topic");
+        writer.WriteString("room"u8, room);
+        if (topic is not null)
+            writer.WriteString("topic"u8, topic);
+        writer.WriteString("by"u8, by);
         return End(writer);
     }
 

@@ -67,6 +67,9 @@ public interface IChatStore : IAsyncDisposable
     /// <summary>All rooms, by name.</summary>
     Task<IReadOnlyList<RoomRecord>> ListRoomsAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Sets a room's topic (null clears it); false when there is no such room.</summary>
+    Task<bool> SetRoomTopicAsync(string room, string? topic, CancellationToken cancellationToken = default);
+
     /// <summary>Makes a registered user a lasting member of a room; false when already a member.</summary>
     Task<bool> AddRoomMemberAsync(string room, string user, DateTime joinedAt, CancellationToken cancellationToken = default);
 

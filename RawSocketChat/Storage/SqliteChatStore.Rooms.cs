@@ -27,17 +27,27 @@ public sealed partial class SqliteChatStore
         Task.FromResult(Read(connection =>
         {
             using SqliteCommand command = connection.CreateCommand();
-            command.CommandText = "SELECT name, created_by, created_at FROM rooms WHERE name_key = $key";
+            command.CommandText = "SELECT name, created_by, created_at, topic FROM rooms WHERE name_key = $key";
             command.Parameters.AddWithValue("$key", Key(name));
             using SqliteDataReader reader = command.ExecuteReader();
             return reader.Read() ? ReadRoom(reader) : null;
+        }));
+
+    public Task<bool> SetRoomTopicAsync(string room, string? topic, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = "UPDATE rooms SET topic = $topic WHERE name_key = $key";
+            command.Parameters.AddWithValue("$topic", (object?)topic ?? DBNull.Value);
+            command.Parameters.AddWithValue("$key", Key(room));
+            return command.ExecuteNonQuery() == 1;
         }));
 
     public Task<IReadOnlyList<RoomRecord>> ListRoomsAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(Read<IReadOnlyList<RoomRecord>>(connection =>
         {
             using SqliteCommand command = connection.CreateCommand();
-            command.CommandText = "SELECT name, created_by, created_at FROM rooms ORDER BY name_key";
+            command.CommandText = "SELECT name, created_by, created_at, topic FROM rooms ORDER BY name_key";
             using SqliteDataReader reader = command.ExecuteReader();
             var rooms = new List<RoomRecord>();
             while (reader.Read())
@@ -88,5 +98,5 @@ public sealed partial class SqliteChatStore
         }));
 
     private static RoomRecord ReadRoom(SqliteDataReader reader) =>
-        new(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), FromMs(reader.GetInt64(2)));
+        new(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), FromMs(reader.GetInt64(2)), reader.IsDBNull(3) ? null : reader.GetString(3));
 }

@@ -151,6 +151,9 @@ internal static class SqliteMigrations
                 PRIMARY KEY (user_key, room_key)
             ) WITHOUT ROWID;
             """),
+        new(8, "room topics", """
+            ALTER TABLE rooms ADD COLUMN topic TEXT;
+            """),
     ];
 
     /// <summary>Brings the database up to the latest version; returns the versions applied.</summary>

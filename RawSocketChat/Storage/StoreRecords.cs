@@ -31,7 +31,8 @@ public sealed record UserRecord(string Name, string PasswordHash, string Color, 
 /// </summary>
 public sealed record SessionRecord(byte[] TokenHash, string UserName, DateTime CreatedAt, DateTime ExpiresAt);
 
-public sealed record RoomRecord(string Name, string? CreatedBy, DateTime CreatedAt);
+/// <summary>A room; <see cref="Topic"/> is a line its creator or a moderator set (null: none).</summary>
+public sealed record RoomRecord(string Name, string? CreatedBy, DateTime CreatedAt, string? Topic = null);
 
 /// <summary>A registered user who joined a room and has not left it.</summary>
 public sealed record RoomMemberRecord(string Name, string Color, Role Role);
@@ -188,6 +189,8 @@ public static class ModerationAction
     public const string Unreact = "unreact";
     /// <summary>An admin replaced a user's password with a one-time one and signed them out everywhere.</summary>
     public const string Reset = "reset";
+    /// <summary>A moderator set the topic of a room they did not create (the new topic in the reason's place).</summary>
+    public const string Topic = "topic";
 }
 
 /// <summary>

@@ -37,6 +37,9 @@ public sealed record DeleteCommand(string? Ref, string? Room, string? Id, string
 /// </summary>
 public sealed record ReactionCommand(string? Ref, string? Room, string? Id, string? Emoji, string? User = null) : Command(Ref);
 
+/// <summary><c>topic</c>: the room and its new topic (empty clears it).</summary>
+public sealed record TopicCommand(string? Ref, string? Room, string? Text) : Command(Ref);
+
 /// <summary><c>password</c>: the current password and the new one.</summary>
 public sealed record PasswordCommand(string? Ref, string? Password, string? NewPassword) : Command(Ref);
 

@@ -59,6 +59,9 @@ internal static class CommandTable
         Spec("create", CommandAccess.User, RateClass.Answered, OneRoom, (m, s, u, c) => m.Rooms.CreateAsync(s, u!, c)),
         Spec("join", CommandAccess.User, RateClass.Answered, OneRoom, (m, s, u, c) => m.Rooms.JoinAsync(s, u!, c)),
         Spec("leave", CommandAccess.User, RateClass.Answered, OneRoom, (m, s, u, c) => m.Rooms.LeaveAsync(s, u!, c)),
+        // Its creator's, or a moderator's — the handler decides, per room.
+        Spec("topic", CommandAccess.User, RateClass.Answered,
+            (in CommandFields f) => new TopicCommand(f.Ref, f.Room, f.Text), (m, s, u, c) => m.Rooms.SetTopicAsync(s, u!, c)),
 
         // Messages.
         Spec("send", CommandAccess.User, RateClass.Answered,

@@ -7,13 +7,6 @@ using static RawSocketChat.Chat.Checks;
 
 namespace RawSocketChat.Chat.Moderation;
 
-/// <summary>Writes one entry of the audit log; for the modules whose actions are moderation (a deleted message of someone else's).</summary>
-internal interface IModerationLog
-{
-    Task<ModerationRecord> LogAsync(string action, ChatUser actor, string target,
-        string? room = null, string? messageId = null, DateTime? until = null, string? reason = null);
-}
-
 /// <summary>
 /// Moderation: mute, kick, ban (and their undoing), grant and revoke moderator, the sanctions in force and the audit
 /// log. Each action is stored first, then written to the log, then takes effect (notices, disconnects), then the
@@ -21,7 +14,7 @@ internal interface IModerationLog
 /// <see cref="ISanctions"/>.
 /// </summary>
 internal sealed class ModerationModule(IChatStore store, Log log, ServerMetrics metrics, ISanctions sanctions, IUserConnections connections,
-    IPresence presence, RoomRegistry rooms, RoomListFeed roomList, IRoomLookup lookup, MessageIdGenerator ids) : IModerationLog
+    IPresence presence, RoomRegistry rooms, RoomListFeed roomList, IRoomLookup lookup, IModerationLog auditLog) : IModerationLog
 {
     public const int MaxReasonLength = 200;
     public const int DefaultMuteSeconds = 600;
@@ -212,15 +205,9 @@ internal sealed class ModerationModule(IChatStore store, Log log, ServerMetrics 
     }
 
     /// <summary>Writes one entry of the audit log, with an id from the message id generator (time-ordered, unique).</summary>
-    public async Task<ModerationRecord> LogAsync(string action, ChatUser actor, string target,
-        string? room = null, string? messageId = null, DateTime? until = null, string? reason = null)
-    {
-        DateTime now = Millis(DateTime.UtcNow);
-        var entry = new ModerationRecord(ids.Next(now), now, action, actor.Name, target, room, messageId, until, reason);
-        await metrics.StoreWrite.TimedAsync(() => store.AppendModerationAsync(entry));
-        log.Info($"chat moderation action={action} by={actor.Name} user={target}{(room is null ? "" : " room=" + room)}");
-        return entry;
-    }
+    public Task<ModerationRecord> LogAsync(string action, ChatUser actor, string target,
+        string? room = null, string? messageId = null, DateTime? until = null, string? reason = null) =>
+        auditLog.LogAsync(action, actor, target, room, messageId, until, reason);
 
     // ---- Checks and helpers ----
 

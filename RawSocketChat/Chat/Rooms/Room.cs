@@ -28,9 +28,13 @@ public sealed class Room
     private readonly SemaphoreSlim _loadGate = new(1, 1);
     private volatile bool _loaded;
 
-    public Room(string name, IEnumerable<ChatUser> members, int historyOnJoin, bool isNew = false)
+    private string? _topic;
+
+    public Room(string name, IEnumerable<ChatUser> members, int historyOnJoin, bool isNew = false, string? createdBy = null, string? topic = null)
     {
         Name = name;
+        CreatedBy = createdBy;
+        _topic = topic;
         Key = NameRules.Key(name);
         IsDirect = DirectRooms.IsDirect(name);
         _historyOnJoin = historyOnJoin;
@@ -41,6 +45,14 @@ public sealed class Room
 
     public string Name { get; }
     public string Key { get; }
+
+    /// <summary>Who created the room (null for the lobby and direct conversations): with moderators, who may set its topic.</summary>
+    public string? CreatedBy { get; }
+
+    public string? Topic
+    {
+        get { lock (_lock) return _topic; }
+    }
 
     /// <summary>A direct conversation of two users (<see cref="DirectRooms"/>), not a public room.</summary>
     public bool IsDirect { get; }
@@ -158,7 +170,7 @@ public sealed class Room
             if (members.Count > maxMembersListed)
                 members.RemoveRange(maxMembersListed, members.Count - maxMembersListed);
 
-            session.Send(ServerMessages.Joined(Name, members, _members.Count, online, _recent.Select(m => m.Json), reference));
+            session.Send(ServerMessages.Joined(Name, members, _members.Count, online, _recent.Select(m => m.Json), reference, _topic, CreatedBy));
             if (newMember)
                 SendToOthersLocked(ServerMessages.Presence(Name, user, "joined"), user.Key);
             return newMember;
@@ -343,6 +355,18 @@ public sealed class Room
                 MessageRecord reply = message with { Parent = parent };
                 _recent[i] = (id, ServerMessages.Message(reply), reply);
             }
+        }
+    }
+
+    /// <summary>A new topic (null: none), already stored: every subscriber gets <c>topic</c>, and later joins carry it.</summary>
+    public void SetTopic(string? topic, string by)
+    {
+        lock (_lock)
+        {
+            _topic = topic;
+            ReadOnlySpan<byte> update = ServerMessages.Topic(Name, topic, by);
+            foreach (ChatSession session in _subscribers)
+                session.Send(update);
         }
     }
 

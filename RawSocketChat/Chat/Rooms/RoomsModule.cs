@@ -1,5 +1,6 @@
 using RawSocketChat.Chat.Commands;
 using RawSocketChat.Chat.Presence;
+using RawSocketChat.Chat.Moderation;
 using RawSocketChat.Diagnostics;
 using RawSocketChat.Storage;
 using static RawSocketChat.Chat.Checks;
@@ -16,7 +17,7 @@ namespace RawSocketChat.Chat.Rooms;
 /// </para>
 /// </summary>
 internal sealed class RoomsModule(ChatSettings settings, IChatStore store, Log log, RoomRegistry rooms, IPresence presence,
-    IUserConnections connections) : IRoomLookup
+    IUserConnections connections, IModerationLog moderationLog) : IRoomLookup
 {
     /// <summary>How many of the latest messages a <c>joined</c> carries, and a room keeps in memory for it.</summary>
     public const int HistoryOnJoin = 50;
@@ -64,11 +65,52 @@ internal sealed class RoomsModule(ChatSettings settings, IChatStore store, Log l
             session.SendError(ChatErrorCode.RoomExists, $"room '{name}' exists", command.Ref);
             return;
         }
-        var room = new Room(name, [], HistoryOnJoin, isNew: true);
+        var room = new Room(name, [], HistoryOnJoin, isNew: true, createdBy: user.Name);
         rooms.TryAdd(room);
         log.Info($"chat create room={name} by={user.Name}");
         session.Send(ServerMessages.Created(room.Name, command.Ref));
         Feed.Changed(room);
+    }
+
+    /// <summary>The longest topic, in characters (code points); one line.</summary>
+    public const int MaxTopicLength = 250;
+
+    /// <summary>
+    /// <c>topic</c>: the room's creator, or a moderator, sets the line shown under its name (empty text clears it). A
+    /// moderator setting someone else's room's topic is moderation: it goes to the audit log.
+    /// </summary>
+    public async Task SetTopicAsync(ChatSession session, ChatUser user, TopicCommand command)
+    {
+        if (!Require(session, command.Ref, command.Room, "room") || !Require(session, command.Ref, command.Text, "text")
+            || Find(session, command.Ref, command.Room) is not { } room)
+            return;
+        if (room.IsDirect)
+        {
+            session.SendError(ChatErrorCode.BadRequest, "a direct conversation has no topic", command.Ref);
+            return;
+        }
+        bool creator = room.CreatedBy is { } by && NameRules.Key(by) == user.Key && !user.IsGuest;
+        if (!creator && !user.CanModerate)
+        {
+            session.SendError(ChatErrorCode.Forbidden, "only the room's creator and moderators set its topic", command.Ref);
+            return;
+        }
+        string? topic = null;
+        if (command.Text!.Trim().Length > 0)
+        {
+            topic = TextRules.Normalize(command.Text, MaxTopicLength, out string? code, out string? message);
+            if (topic is null || topic.Contains('\n'))
+            {
+                session.SendError(topic is null ? code! : ChatErrorCode.InvalidText, topic is null ? "topic: " + message : "a topic is one line", command.Ref);
+                return;
+            }
+        }
+        await store.SetRoomTopicAsync(room.Name, topic);
+        room.SetTopic(topic, user.Name);
+        if (!creator)
+            await moderationLog.LogAsync(ModerationAction.Topic, user, room.CreatedBy ?? room.Name, room: room.Name, reason: topic);
+        session.Send(ServerMessages.Ack(command.Ref, room.Name, duplicate: false));
+        log.Info($"chat topic room={room.Name} by={user.Name}");
     }
 
     public async Task JoinAsync(ChatSession session, ChatUser user, RoomCommand command)

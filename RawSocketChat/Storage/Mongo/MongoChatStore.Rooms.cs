@@ -37,6 +37,9 @@ public sealed partial class MongoChatStore
         return room is null ? null : ToRecord(room);
     });
 
+    public Task<bool> SetRoomTopicAsync(string room, string? topic, CancellationToken cancellationToken = default) => Guard(async () =>
+        (await _rooms.UpdateOneAsync(MongoQueries.RoomByName(room), MongoQueries.SetTopic(topic), cancellationToken: cancellationToken)).MatchedCount == 1);
+
     public Task<IReadOnlyList<RoomRecord>> ListRoomsAsync(CancellationToken cancellationToken = default) => Guard<IReadOnlyList<RoomRecord>>(async () =>
     {
         List<RoomDocument> rooms = await _rooms.Find(MongoQueries.AllRooms).Sort(MongoQueries.ByRoomName).ToListAsync(cancellationToken);
@@ -64,6 +67,6 @@ public sealed partial class MongoChatStore
             .Project<UserDocument>(MongoQueries.MemberFields).ToListAsync(cancellationToken);
         return members.Select(m => new RoomMemberRecord(m.Name, m.Color, RoleNames.Parse(m.Role))).ToList();
     });
-    private static RoomRecord ToRecord(RoomDocument r) => new(r.Name, r.CreatedBy, r.CreatedAt);
+    private static RoomRecord ToRecord(RoomDocument r) => new(r.Name, r.CreatedBy, r.CreatedAt, r.Topic);
 
 }

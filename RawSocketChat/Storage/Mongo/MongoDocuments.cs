@@ -62,6 +62,7 @@ public sealed class RoomDocument
     [BsonElement("nameKey")] public string NameKey { get; set; } = "";
     [BsonElement("createdBy"), BsonIgnoreIfNull] public string? CreatedBy { get; set; }
     [BsonElement("createdAt"), BsonDateTimeOptions(Kind = DateTimeKind.Utc)] public DateTime CreatedAt { get; set; }
+    [BsonElement("topic"), BsonIgnoreIfNull] public string? Topic { get; set; }
 }
 
 /// <summary>One chat message (<c>messages</c>). Its <see cref="Id"/> is the message id, so <c>_id</c> order is send order.</summary>

@@ -83,6 +83,10 @@ public static class MongoQueries
 
     public static FilterDefinition<RoomDocument> RoomByName(string name) => RoomFilter.Eq(r => r.NameKey, Key(name));
 
+    /// <summary>The new topic, or the field removed when there is none (absent rather than null).</summary>
+    public static UpdateDefinition<RoomDocument> SetTopic(string? topic) =>
+        topic is null ? Builders<RoomDocument>.Update.Unset(r => r.Topic) : Builders<RoomDocument>.Update.Set(r => r.Topic, topic);
+
     /// <summary>As <see cref="InsertUser"/>: an insert-only upsert on the lower-case name.</summary>
     public static UpdateDefinition<RoomDocument> InsertRoom(RoomDocument room)
     {
