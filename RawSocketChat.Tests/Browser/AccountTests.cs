@@ -47,4 +47,28 @@ public sealed class AccountTests(BrowserFixture fixture)
         await phone.SayAsync("still here");
         await laptop.ExpectMessageAsync("still here");
     }
+
+    [SkippableFact]
+    public async Task A_new_color_from_the_picker_shows_in_the_other_persons_member_list()
+    {
+        IBrowser browser = fixture.RequireBrowser();
+        await using TestServer server = await BrowserFixture.StartServerAsync();
+        await using IBrowserContext aliceContext = await browser.NewContextAsync();
+        await using IBrowserContext bobContext = await browser.NewContextAsync();
+        ChatPage alice = await ChatPage.OpenAsync(aliceContext, server.HttpUri.ToString());
+        ChatPage bob = await ChatPage.OpenAsync(bobContext, server.HttpUri.ToString());
+        await alice.RegisterAsync("alice");
+        await bob.LogInAsGuestAsync("bob");
+
+        ILocator picker = alice.Page.GetByLabel("Your color", new() { Exact = true });
+        await picker.FillAsync("#10b981"); // fires input and change, as closing the picker does
+        await Expect(picker).ToHaveValueAsync("#10b981");
+        ILocator aliceAtBob = bob.Members.GetByText("alice", new() { Exact = true }).Locator("xpath=ancestor::li[1]").Locator(".avatar").First;
+        await Expect(aliceAtBob).ToHaveCSSAsync("background-color", "rgb(16, 185, 129)");
+
+        await alice.Page.ReloadAsync();
+        await alice.ExpectInRoomAsync("lobby");
+        await Expect(alice.Page.GetByLabel("Your color", new() { Exact = true })).ToHaveValueAsync("#10b981");
+    }
 }
+

@@ -107,4 +107,30 @@ public sealed class ChatPasswordTests
             }
         }
     }
+
+    [Fact]
+    public async Task A_new_color_reaches_every_device_of_the_user_and_the_room_and_is_kept_for_an_account()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (ChatClient phone, _) = await ChatClient.RegisterAsync(server, "alice");
+        await using (phone)
+        {
+            await using ChatClient laptop = await LogInAsync(server, "alice", Old);
+            await using ChatClient bob = await ChatClient.GuestAsync(server, "bob");
+            await phone.JoinAsync("lobby");
+            await bob.JoinAsync("lobby");
+
+            JsonElement reply = await phone.AskAsync(new { type = "profile", color = "#10B981" });
+            Assert.Equal(("profile", "#10b981"), (ChatClient.Type(reply), Text(reply.GetProperty("user"), "color")));
+            Assert.Equal("#10b981", Text((await laptop.ReceiveAsync("profile")).GetProperty("user"), "color"));
+            JsonElement seen = await bob.ReceiveAsync(m => ChatClient.Type(m) == "presence" && Text(m, "event") == "profile");
+            Assert.Equal(("alice", "#10b981"), (Text(seen, "user"), Text(seen, "color")));
+            string id = Id(await phone.AskAsync(new { type = "send", room = "lobby", text = "in green" }));
+            Assert.Equal("#10b981", Text(await bob.ReceiveAsync(m => IsMessage(m, id)), "color"));
+            AssertError(await phone.AskAsync(new { type = "profile", color = "green" }), "bad_request");
+
+            await using ChatClient later = await LogInAsync(server, "alice", Old);
+            Assert.Equal("#10b981", Text(later.AllReceived.First(m => ChatClient.Type(m) == "welcome").GetProperty("user"), "color"));
+        }
+    }
 }

@@ -186,6 +186,7 @@ public sealed class MessageWriterTests(ITestOutputHelper output)
         public Task<string> MarkReadAsync(string user, string room, string messageId, CancellationToken cancellationToken = default) => inner.MarkReadAsync(user, room, messageId, cancellationToken);
         public Task<IReadOnlyList<ReadPosition>> GetReadPositionsAsync(string user, CancellationToken cancellationToken = default) => inner.GetReadPositionsAsync(user, cancellationToken);
         public Task<UnreadCount> CountUnreadAsync(string user, string room, string? afterId, int cap, CancellationToken cancellationToken = default) => inner.CountUnreadAsync(user, room, afterId, cap, cancellationToken);
+        public Task<bool> SetUserColorAsync(string name, string color, CancellationToken cancellationToken = default) => inner.SetUserColorAsync(name, color, cancellationToken);
         public Task<bool> SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default) => inner.SetPasswordHashAsync(name, passwordHash, cancellationToken);
         public Task<int> DeleteUserSessionsAsync(string name, byte[]? keepTokenHash, CancellationToken cancellationToken = default) => inner.DeleteUserSessionsAsync(name, keepTokenHash, cancellationToken);
         public Task<bool> SetRoomTopicAsync(string room, string? topic, CancellationToken cancellationToken = default) => inner.SetRoomTopicAsync(room, topic, cancellationToken);

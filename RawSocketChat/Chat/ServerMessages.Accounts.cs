@@ -48,6 +48,18 @@ public static partial class ServerMessages
         return End(writer);
     }
 
+    /// <summary><c>profile</c>: the user as shown now, to each of their connections.</summary>
+    public static ReadOnlySpan<byte> Profile(ChatUser user, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("profile");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WriteStartObject("user"u8);
+        WriteUserFields(writer, user.Name, user.Color, user.Role);
+        writer.WriteEndObject();
+        return End(writer);
+    }
+
     /// <summary><c>password_changed</c>: done; the user's other sessions (stored tokens) and connections are signed out.</summary>
     public static ReadOnlySpan<byte> PasswordChanged(int sessionsRevoked, int connectionsSignedOut, string? reference)
     {

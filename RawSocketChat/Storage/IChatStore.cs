@@ -35,6 +35,9 @@ public interface IChatStore : IAsyncDisposable
     /// <summary>Changes a user's role; false when there is no such user.</summary>
     Task<bool> SetUserRoleAsync(string name, Role role, CancellationToken cancellationToken = default);
 
+    /// <summary>Changes a user's color; false when there is no such user.</summary>
+    Task<bool> SetUserColorAsync(string name, string color, CancellationToken cancellationToken = default);
+
     /// <summary>Replaces a user's password hash; false when there is no such user.</summary>
     Task<bool> SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default);
 

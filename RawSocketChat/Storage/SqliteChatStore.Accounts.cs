@@ -51,6 +51,16 @@ public sealed partial class SqliteChatStore
             return command.ExecuteNonQuery() == 1;
         }));
 
+    public Task<bool> SetUserColorAsync(string name, string color, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = "UPDATE users SET color = $color WHERE name_key = $key";
+            command.Parameters.AddWithValue("$color", color);
+            command.Parameters.AddWithValue("$key", Key(name));
+            return command.ExecuteNonQuery() == 1;
+        }));
+
     public Task<bool> SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default) =>
         Task.FromResult(Write(connection =>
         {

@@ -237,6 +237,41 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
     private void SendWelcome(ChatSession session, ChatUser user, string? token, DateTime? expiresAt, string? reference) =>
         session.SendSecret(ServerMessages.Welcome(user, token, expiresAt, lookup.Summaries(session), limits, reference));
 
+    // ---- Profile ----
+
+    /// <summary>
+    /// <c>profile {color}</c>: a new color, kept for an account (a guest's lasts as long as the name). It applies at
+    /// once — on every connection of the user (each told with <c>profile</c>), in member lists and presence, where the
+    /// others in the user's rooms see it (<c>presence</c> with event <c>profile</c>). Messages keep the color they
+    /// were sent with, as they keep their text.
+    /// </summary>
+    public async Task SetProfileAsync(ChatSession session, ChatUser user, ProfileCommand command)
+    {
+        if (!Require(session, command.Ref, command.Color, "color") || !CheckColor(session, command.Ref, command.Color))
+            return;
+        string color = command.Color!.ToLowerInvariant();
+        if (!user.IsGuest)
+            await metrics.StoreWrite.TimedAsync(() => store.SetUserColorAsync(user.Name, color));
+        ChatUser changed = user with { Color = color };
+        presence.Update(changed);
+        foreach (Room room in rooms.MembershipsOf(changed.Key))
+        {
+            room.UpdateMember(changed);
+            room.AnnouncePresence(changed, "profile");
+        }
+        foreach (ChatSession device in connections.Of(changed.Key))
+        {
+            lock (device.SyncRoot)
+            {
+                if (device.User is { } current && current.Key == changed.Key)
+                    device.User = current with { Color = color };
+                else
+                    continue;
+            }
+            device.Send(ServerMessages.Profile(changed, device == session ? command.Ref : null));
+        }
+    }
+
     // ---- Passwords ----
 
     /// <summary>

@@ -48,6 +48,9 @@ public sealed partial class MongoChatStore
         return result.MatchedCount == 1;
     });
 
+    public Task<bool> SetUserColorAsync(string name, string color, CancellationToken cancellationToken = default) => Guard(async () =>
+        (await _users.UpdateOneAsync(MongoQueries.UserByName(name), MongoQueries.SetColor(color), cancellationToken: cancellationToken)).MatchedCount == 1);
+
     public Task<bool> SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default) => Guard(async () =>
         (await _users.UpdateOneAsync(MongoQueries.UserByName(name), MongoQueries.SetPasswordHash(passwordHash), cancellationToken: cancellationToken))
             .MatchedCount == 1);

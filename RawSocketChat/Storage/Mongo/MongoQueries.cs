@@ -42,6 +42,8 @@ public static class MongoQueries
 
     public static UpdateDefinition<UserDocument> SetRole(Role role) => Builders<UserDocument>.Update.Set(u => u.Role, role.ToWire());
 
+    public static UpdateDefinition<UserDocument> SetColor(string color) => Builders<UserDocument>.Update.Set(u => u.Color, color);
+
     public static UpdateDefinition<UserDocument> SetPasswordHash(string hash) => Builders<UserDocument>.Update.Set(u => u.PasswordHash, hash);
 
     /// <summary>A user's sessions, but the one with <paramref name="keep"/> (all of them when it is null).</summary>
