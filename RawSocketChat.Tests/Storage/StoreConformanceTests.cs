@@ -183,6 +183,15 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_private_room_is_kept_as_private()
+    {
+        await Store.CreateRoomAsync(new RoomRecord("Secret", "alice", T0, Private: true));
+        await Store.CreateRoomAsync(new RoomRecord("open", "alice", T0));
+        Assert.Equal(new RoomRecord("Secret", "alice", T0, Private: true), await Store.FindRoomAsync("secret"));
+        Assert.Equal([("open", false), ("Secret", true)], (await Store.ListRoomsAsync()).Where(r => r.Name is "open" or "Secret").Select(r => (r.Name, r.Private)));
+    }
+
+    [SkippableFact]
     public async Task Room_membership_is_kept_with_the_members_current_color_and_role()
     {
         await Store.CreateRoomAsync(new RoomRecord("lobby", null, T0));

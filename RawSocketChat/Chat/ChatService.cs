@@ -129,7 +129,7 @@ public sealed class ChatService : IAsyncDisposable
         {
             IReadOnlyList<RoomMemberRecord> members = await store.ListRoomMembersAsync(room.Name);
             rooms.TryAdd(new Room(room.Name, members.Select(m => new ChatUser(m.Name, m.Color, m.Role)), RoomsModule.HistoryOnJoin,
-                createdBy: room.CreatedBy, topic: room.Topic));
+                createdBy: room.CreatedBy, topic: room.Topic, isPrivate: room.Private));
         }
 
         var sanctions = new Sanctions(await store.ListBansAsync(now), await store.ListMutesAsync(now));

@@ -46,7 +46,7 @@ public static partial class ServerMessages
     /// complete) and the latest messages, oldest first, copied as the bytes they were broadcast as.
     /// </summary>
     public static ReadOnlySpan<byte> Joined(string room, IReadOnlyList<MemberView> members, int memberCount, int onlineCount,
-        IEnumerable<byte[]> history, string? reference, string? topic = null, string? createdBy = null)
+        IEnumerable<byte[]> history, string? reference, string? topic = null, string? createdBy = null, bool isPrivate = false)
     {
         Utf8JsonWriter writer = Begin("joined");
         writer.WriteString("room"u8, room);
@@ -56,6 +56,8 @@ public static partial class ServerMessages
             writer.WriteString("topic"u8, topic);
         if (createdBy is not null)
             writer.WriteString("createdBy"u8, createdBy);
+        if (isPrivate)
+            writer.WriteBoolean("private"u8, true);
         writer.WriteStartArray("members"u8);
         foreach (MemberView member in members)
         {
@@ -71,6 +73,15 @@ public static partial class ServerMessages
         foreach (byte[] message in history)
             writer.WriteRawValue(message, skipInputValidation: true);
         writer.WriteEndArray();
+        return End(writer);
+    }
+
+    /// <summary><c>invited</c>: to the invitee's connections — a private room they can now see and join.</summary>
+    public static ReadOnlySpan<byte> Invited(string room, string by)
+    {
+        Utf8JsonWriter writer = Begin("invited");
+        writer.WriteString("room"u8, room);
+        writer.WriteString("by"u8, by);
         return End(writer);
     }
 

@@ -10,7 +10,7 @@ namespace RawSocketChat.Chat;
 /// The lines of the room list, in <c>rooms</c> and <c>welcome</c>: <see cref="Joined"/> is about the connection that
 /// asks, <see cref="Member"/> about its user (a registered user's memberships follow them to every device).
 /// </summary>
-public readonly record struct RoomSummary(string Name, int Members, int Online, bool Joined, bool Member);
+public readonly record struct RoomSummary(string Name, int Members, int Online, bool Joined, bool Member, bool Private = false);
 
 /// <summary>One entry of <c>joined.members</c>.</summary>
 public readonly record struct MemberView(string Name, string Color, Role Role, bool Online);
@@ -120,6 +120,8 @@ public static partial class ServerMessages
             writer.WriteNumber("online"u8, room.Online);
             writer.WriteBoolean("joined"u8, room.Joined);
             writer.WriteBoolean("member"u8, room.Member);
+            if (room.Private)
+                writer.WriteBoolean("private"u8, true);
             writer.WriteEndObject();
         }
         writer.WriteEndArray();

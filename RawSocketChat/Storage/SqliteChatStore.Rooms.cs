@@ -13,13 +13,14 @@ public sealed partial class SqliteChatStore
         {
             using SqliteCommand command = connection.CreateCommand();
             command.CommandText = """
-                INSERT INTO rooms(name_key, name, created_by, created_at) VALUES ($key, $name, $by, $created)
+                INSERT INTO rooms(name_key, name, created_by, created_at, private) VALUES ($key, $name, $by, $created, $private)
                 ON CONFLICT(name_key) DO NOTHING
                 """;
             command.Parameters.AddWithValue("$key", Key(room.Name));
             command.Parameters.AddWithValue("$name", room.Name);
             command.Parameters.AddWithValue("$by", (object?)room.CreatedBy ?? DBNull.Value);
             command.Parameters.AddWithValue("$created", ToMs(room.CreatedAt));
+            command.Parameters.AddWithValue("$private", room.Private ? 1 : 0);
             return command.ExecuteNonQuery() == 1;
         }));
 
@@ -27,7 +28,7 @@ public sealed partial class SqliteChatStore
         Task.FromResult(Read(connection =>
         {
             using SqliteCommand command = connection.CreateCommand();
-            command.CommandText = "SELECT name, created_by, created_at, topic FROM rooms WHERE name_key = $key";
+            command.CommandText = "SELECT name, created_by, created_at, topic, private FROM rooms WHERE name_key = $key";
             command.Parameters.AddWithValue("$key", Key(name));
             using SqliteDataReader reader = command.ExecuteReader();
             return reader.Read() ? ReadRoom(reader) : null;
@@ -47,7 +48,7 @@ public sealed partial class SqliteChatStore
         Task.FromResult(Read<IReadOnlyList<RoomRecord>>(connection =>
         {
             using SqliteCommand command = connection.CreateCommand();
-            command.CommandText = "SELECT name, created_by, created_at, topic FROM rooms ORDER BY name_key";
+            command.CommandText = "SELECT name, created_by, created_at, topic, private FROM rooms ORDER BY name_key";
             using SqliteDataReader reader = command.ExecuteReader();
             var rooms = new List<RoomRecord>();
             while (reader.Read())
@@ -98,5 +99,6 @@ public sealed partial class SqliteChatStore
         }));
 
     private static RoomRecord ReadRoom(SqliteDataReader reader) =>
-        new(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), FromMs(reader.GetInt64(2)), reader.IsDBNull(3) ? null : reader.GetString(3));
+        new(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), FromMs(reader.GetInt64(2)), reader.IsDBNull(3) ? null : reader.GetString(3),
+            reader.GetInt64(4) != 0);
 }

@@ -154,6 +154,9 @@ internal static class SqliteMigrations
         new(8, "room topics", """
             ALTER TABLE rooms ADD COLUMN topic TEXT;
             """),
+        new(9, "private rooms", """
+            ALTER TABLE rooms ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+            """),
     ];
 
     /// <summary>Brings the database up to the latest version; returns the versions applied.</summary>

@@ -31,8 +31,11 @@ public sealed record UserRecord(string Name, string PasswordHash, string Color, 
 /// </summary>
 public sealed record SessionRecord(byte[] TokenHash, string UserName, DateTime CreatedAt, DateTime ExpiresAt);
 
-/// <summary>A room; <see cref="Topic"/> is a line its creator or a moderator set (null: none).</summary>
-public sealed record RoomRecord(string Name, string? CreatedBy, DateTime CreatedAt, string? Topic = null);
+/// <summary>
+/// A room; <see cref="Topic"/> is a line its creator or a moderator set (null: none). A <see cref="Private"/> room is
+/// seen and joined only by its members, who are added by invitation.
+/// </summary>
+public sealed record RoomRecord(string Name, string? CreatedBy, DateTime CreatedAt, string? Topic = null, bool Private = false);
 
 /// <summary>A registered user who joined a room and has not left it.</summary>
 public sealed record RoomMemberRecord(string Name, string Color, Role Role);
@@ -191,6 +194,8 @@ public static class ModerationAction
     public const string Reset = "reset";
     /// <summary>A moderator set the topic of a room they did not create (the new topic in the reason's place).</summary>
     public const string Topic = "topic";
+    /// <summary>A moderator invited someone into a private room they are not a member of.</summary>
+    public const string Invite = "invite";
 }
 
 /// <summary>

@@ -21,6 +21,12 @@ public sealed record ResumeCommand(string? Ref, string? Token) : Command(Ref);
 /// <summary><c>create</c>, <c>join</c>, <c>leave</c>, <c>typing</c>: one room.</summary>
 public sealed record RoomCommand(string? Ref, string? Room) : Command(Ref);
 
+/// <summary><c>create</c>; a <see cref="Private"/> room is seen and joined by its members only.</summary>
+public sealed record CreateCommand(string? Ref, string? Room, bool Private) : Command(Ref);
+
+/// <summary><c>invite</c>: a registered user, into a private room.</summary>
+public sealed record InviteCommand(string? Ref, string? Room, string? User) : Command(Ref);
+
 /// <summary><c>send</c>; <see cref="ReplyTo"/> makes it a reply to that message of the same room.</summary>
 public sealed record SendCommand(string? Ref, string? Room, string? Text, string? ReplyTo = null) : Command(Ref);
 

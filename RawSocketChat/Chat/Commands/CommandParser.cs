@@ -109,6 +109,16 @@ public sealed class CommandParser(int maxCommandBytes)
                 continue;
             }
 
+            if (name == "private")
+            {
+                if (fields.Private is not null)
+                    return "duplicate property 'private'";
+                if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+                    return "'private' must be true or false";
+                fields.Private = reader.TokenType == JsonTokenType.True;
+                continue;
+            }
+
             if (reader.TokenType != JsonTokenType.String)
                 return $"'{name}' must be a string";
             int max = name == "text" ? MaxCommandBytes : MaxFieldBytes;
@@ -147,6 +157,7 @@ public sealed class CommandParser(int maxCommandBytes)
             6 when raw.SequenceEqual("reason"u8) => "reason",
             7 when raw.SequenceEqual("seconds"u8) => "seconds",
             7 when raw.SequenceEqual("replyTo"u8) => "replyTo",
+            7 when raw.SequenceEqual("private"u8) => "private",
             8 when raw.SequenceEqual("password"u8) => "password",
             11 when raw.SequenceEqual("adminSecret"u8) => "adminSecret",
             11 when raw.SequenceEqual("newPassword"u8) => "newPassword",
@@ -157,7 +168,7 @@ public sealed class CommandParser(int maxCommandBytes)
     private static string? Known(string name) => name switch
     {
         "ref" or "type" or "name" or "room" or "text" or "color" or "token" or "limit" or "before" or "password"
-            or "to" or "id" or "user" or "reason" or "seconds" or "adminSecret" or "emoji" or "replyTo" or "newPassword" => name,
+            or "to" or "id" or "user" or "reason" or "seconds" or "adminSecret" or "emoji" or "replyTo" or "newPassword" or "private" => name,
         _ => null,
     };
 

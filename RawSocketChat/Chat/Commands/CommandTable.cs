@@ -58,7 +58,11 @@ internal static class CommandTable
 
         // Rooms.
         Spec("rooms", CommandAccess.Anyone, RateClass.Answered, Plain, (m, s, _, c) => m.Rooms.ListRooms(s, c)),
-        Spec("create", CommandAccess.User, RateClass.Answered, OneRoom, (m, s, u, c) => m.Rooms.CreateAsync(s, u!, c)),
+        Spec("create", CommandAccess.User, RateClass.Answered,
+            (in CommandFields f) => new CreateCommand(f.Ref, f.Room, f.Private ?? false), (m, s, u, c) => m.Rooms.CreateAsync(s, u!, c)),
+        // A member's, or a moderator's — the handler decides, per room.
+        Spec("invite", CommandAccess.User, RateClass.Answered,
+            (in CommandFields f) => new InviteCommand(f.Ref, f.Room, f.User), (m, s, u, c) => m.Rooms.InviteAsync(s, u!, c)),
         Spec("join", CommandAccess.User, RateClass.Answered, OneRoom, (m, s, u, c) => m.Rooms.JoinAsync(s, u!, c)),
         Spec("leave", CommandAccess.User, RateClass.Answered, OneRoom, (m, s, u, c) => m.Rooms.LeaveAsync(s, u!, c)),
         // Its creator's, or a moderator's — the handler decides, per room.

@@ -30,9 +30,11 @@ public sealed class Room
 
     private string? _topic;
 
-    public Room(string name, IEnumerable<ChatUser> members, int historyOnJoin, bool isNew = false, string? createdBy = null, string? topic = null)
+    public Room(string name, IEnumerable<ChatUser> members, int historyOnJoin, bool isNew = false, string? createdBy = null, string? topic = null,
+        bool isPrivate = false)
     {
         Name = name;
+        IsPrivate = isPrivate;
         CreatedBy = createdBy;
         _topic = topic;
         Key = NameRules.Key(name);
@@ -45,6 +47,9 @@ public sealed class Room
 
     public string Name { get; }
     public string Key { get; }
+
+    /// <summary>Seen and joined only by its members, who are added by invitation (<c>invite</c>).</summary>
+    public bool IsPrivate { get; }
 
     /// <summary>Who created the room (null for the lobby and direct conversations): with moderators, who may set its topic.</summary>
     public string? CreatedBy { get; }
@@ -92,7 +97,7 @@ public sealed class Room
         lock (_lock)
         {
             return new RoomSummary(Name, _members.Count, CountOnlineLocked(presence), joined,
-                userKey is not null && _members.ContainsKey(userKey));
+                userKey is not null && _members.ContainsKey(userKey), IsPrivate);
         }
     }
 
@@ -170,7 +175,7 @@ public sealed class Room
             if (members.Count > maxMembersListed)
                 members.RemoveRange(maxMembersListed, members.Count - maxMembersListed);
 
-            session.Send(ServerMessages.Joined(Name, members, _members.Count, online, _recent.Select(m => m.Json), reference, _topic, CreatedBy));
+            session.Send(ServerMessages.Joined(Name, members, _members.Count, online, _recent.Select(m => m.Json), reference, _topic, CreatedBy, IsPrivate));
             if (newMember)
                 SendToOthersLocked(ServerMessages.Presence(Name, user, "joined"), user.Key);
             return newMember;

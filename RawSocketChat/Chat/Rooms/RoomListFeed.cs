@@ -23,7 +23,8 @@ public sealed class RoomListFeed
 
     public void Changed(Room room)
     {
-        if (room.IsDirect)
+        // The same bytes go to everyone: a room not everyone may see is never in them.
+        if (room.IsDirect || room.IsPrivate)
             return;
         lock (_lock)
             if (_queued.Add(room))

@@ -35,7 +35,7 @@ internal sealed class RoomsModule(ChatSettings settings, IChatStore store, Log l
         return Task.CompletedTask;
     }
 
-    public async Task CreateAsync(ChatSession session, ChatUser user, RoomCommand command)
+    public async Task CreateAsync(ChatSession session, ChatUser user, CreateCommand command)
     {
         if (!Require(session, command.Ref, command.Room, "room"))
             return;
@@ -60,16 +60,67 @@ internal sealed class RoomsModule(ChatSettings settings, IChatStore store, Log l
             session.SendError(ChatErrorCode.TooManyRooms, $"this server holds at most {settings.MaxRooms} rooms", command.Ref);
             return;
         }
-        if (!await store.CreateRoomAsync(new RoomRecord(name, user.Name, DateTime.UtcNow)))
+        DateTime now = DateTime.UtcNow;
+        if (!await store.CreateRoomAsync(new RoomRecord(name, user.Name, now, Private: command.Private)))
         {
             session.SendError(ChatErrorCode.RoomExists, $"room '{name}' exists", command.Ref);
             return;
         }
-        var room = new Room(name, [], HistoryOnJoin, isNew: true, createdBy: user.Name);
+        // A private room has its creator as its first member: otherwise nobody could see it to invite anyone.
+        if (command.Private)
+            await store.AddRoomMemberAsync(name, user.Name, now);
+        var room = new Room(name, command.Private ? [user] : [], HistoryOnJoin, isNew: true, createdBy: user.Name, isPrivate: command.Private);
         rooms.TryAdd(room);
-        log.Info($"chat create room={name} by={user.Name}");
+        log.Info($"chat create room={name} by={user.Name}{(command.Private ? " private" : "")}");
         session.Send(ServerMessages.Created(room.Name, command.Ref));
         Feed.Changed(room);
+    }
+
+    /// <summary>
+    /// <c>invite</c>: a member of a private room (or a moderator, member or not) makes a registered user a member.
+    /// The invitee's connections are told (<c>invited</c>) and see the room from then on; the others in the room see
+    /// a new member join. A moderator inviting into a room they are not in is moderation, and audited.
+    /// </summary>
+    public async Task InviteAsync(ChatSession session, ChatUser user, InviteCommand command)
+    {
+        if (!Require(session, command.Ref, command.Room, "room") || !Require(session, command.Ref, command.User, "user")
+            || !CheckName(session, command.Ref, command.User!))
+            return;
+        Room? room = rooms.Find(command.Room);
+        if (room is null || room.IsDirect || (!user.CanModerate && !IsVisible(room, user)))
+        {
+            session.SendError(ChatErrorCode.NoSuchRoom, $"no room '{command.Room}'", command.Ref);
+            return;
+        }
+        if (!room.IsPrivate)
+        {
+            session.SendError(ChatErrorCode.BadRequest, "a public room needs no invitation: anyone may join it", command.Ref);
+            return;
+        }
+        if (user.IsGuest)
+        {
+            session.SendError(ChatErrorCode.Forbidden, "guests cannot invite: register an account", command.Ref);
+            return;
+        }
+        if (await store.FindUserAsync(command.User!) is not { } invitee)
+        {
+            session.SendError(ChatErrorCode.NoSuchUser, $"no registered user '{command.User}' (guests cannot be invited)", command.Ref);
+            return;
+        }
+        bool asModerator = !room.IsMember(user.Key);
+        if (!await store.AddRoomMemberAsync(room.Name, invitee.Name, DateTime.UtcNow))
+        {
+            session.Send(ServerMessages.Ack(command.Ref, room.Name, duplicate: true)); // a member already
+            return;
+        }
+        var member = ChatUser.From(invitee);
+        room.AddMember(member);
+        if (asModerator)
+            await moderationLog.LogAsync(ModerationAction.Invite, user, invitee.Name, room: room.Name);
+        foreach (ChatSession device in connections.Of(member.Key))
+            device.Send(ServerMessages.Invited(room.Name, user.Name));
+        session.Send(ServerMessages.Ack(command.Ref, room.Name, duplicate: false));
+        log.Info($"chat invite room={room.Name} user={invitee.Name} by={user.Name}");
     }
 
     /// <summary>The longest topic, in characters (code points); one line.</summary>
@@ -146,8 +197,13 @@ internal sealed class RoomsModule(ChatSettings settings, IChatStore store, Log l
     // ---- Finding rooms, for every module ----
 
     /// <summary>A direct conversation exists only for its two users; every other room for everyone.</summary>
+    /// <summary>
+    /// The one visibility rule: a direct conversation exists only for its two users, a private room only for its
+    /// members; to everyone else they do not exist at all (<c>no_such_room</c>, absent from every room list).
+    /// </summary>
     private static bool IsVisible(Room room, ChatUser? user) =>
-        !room.IsDirect || (user is not null && DirectRooms.IsParticipant(room.Key, user.Key));
+        room.IsDirect ? user is not null && DirectRooms.IsParticipant(room.Key, user.Key)
+        : !room.IsPrivate || (user is not null && room.IsMember(user.Key));
 
     public IEnumerable<RoomSummary> Summaries(ChatSession session) =>
         rooms.All.Where(r => IsVisible(r, session.User)).Select(r => r.Summary(presence, session.Rooms.ContainsKey(r.Key), session.User?.Key));

@@ -18,6 +18,7 @@ public sealed partial class MongoChatStore
             NameKey = MongoQueries.Key(room.Name),
             CreatedBy = room.CreatedBy,
             CreatedAt = MongoQueries.Utc(room.CreatedAt),
+            Private = room.Private,
         };
         try
         {
@@ -67,6 +68,6 @@ public sealed partial class MongoChatStore
             .Project<UserDocument>(MongoQueries.MemberFields).ToListAsync(cancellationToken);
         return members.Select(m => new RoomMemberRecord(m.Name, m.Color, RoleNames.Parse(m.Role))).ToList();
     });
-    private static RoomRecord ToRecord(RoomDocument r) => new(r.Name, r.CreatedBy, r.CreatedAt, r.Topic);
+    private static RoomRecord ToRecord(RoomDocument r) => new(r.Name, r.CreatedBy, r.CreatedAt, r.Topic, r.Private);
 
 }

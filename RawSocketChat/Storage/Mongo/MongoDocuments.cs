@@ -63,6 +63,8 @@ public sealed class RoomDocument
     [BsonElement("createdBy"), BsonIgnoreIfNull] public string? CreatedBy { get; set; }
     [BsonElement("createdAt"), BsonDateTimeOptions(Kind = DateTimeKind.Utc)] public DateTime CreatedAt { get; set; }
     [BsonElement("topic"), BsonIgnoreIfNull] public string? Topic { get; set; }
+    /// <summary>Seen and joined by its members only; absent for a public room.</summary>
+    [BsonElement("private"), BsonIgnoreIfDefault] public bool Private { get; set; }
 }
 
 /// <summary>One chat message (<c>messages</c>). Its <see cref="Id"/> is the message id, so <c>_id</c> order is send order.</summary>

@@ -96,6 +96,8 @@ public static class MongoQueries
             .SetOnInsert(r => r.Id, room.Id)
             .SetOnInsert(r => r.Name, room.Name)
             .SetOnInsert(r => r.CreatedAt, room.CreatedAt);
+        if (room.Private)
+            update = update.SetOnInsert(r => r.Private, true);
         return room.CreatedBy is null ? update : update.SetOnInsert(r => r.CreatedBy, room.CreatedBy);
     }
 
