@@ -21,6 +21,10 @@ public sealed class ChatMentionsTests
     [InlineData("@b is too short", new string[0])]
     [InlineData("(@bob) and @bob-the-builder", new[] { "bob", "bob-the-builder" })]
     [InlineData("@abcdefghijklmnopqrstuvwxy is too long", new string[0])]
+    [InlineData("`@bob` in code, @carol outside", new[] { "carol" })]
+    [InlineData("```\nping @bob\n``` then @dave", new[] { "dave" })]
+    [InlineData("a lone ` then @bob", new[] { "bob" })]
+    [InlineData("``a ` @bob`` and `x` @carol", new[] { "carol" })]
     public void The_scanner_finds_whole_names_after_an_at_that_starts_a_word(string text, string[] names) =>
         Assert.Equal(names, Mentions.Scan(text));
 

@@ -13,11 +13,18 @@ namespace RawSocketChat.Chat.Messages;
 /// </summary>
 public static class Mentions
 {
-    /// <summary>The names after an <c>@</c>, in order, as typed (not yet resolved); <c>room</c> appears as itself.</summary>
+    /// <summary>
+    /// The names after an <c>@</c>, in order, as typed (not yet resolved); <c>room</c> appears as itself. Code is not
+    /// speech: an <c>@</c> inside <c>`code`</c> or a <c>```block```</c> (a run of backticks up to the next run of the
+    /// same length, as the client renders it) mentions nobody.
+    /// </summary>
     public static IEnumerable<string> Scan(string text)
     {
+        int codeEnd = -1; // the end of the code span the scan is in, or before
         for (int at = text.IndexOf('@'); at >= 0 && at < text.Length - 1; at = text.IndexOf('@', at + 1))
         {
+            if (InCode(text, at, ref codeEnd))
+                continue;
             if (at > 0 && (IsNameChar(text[at - 1]) || text[at - 1] == '@'))
                 continue;
             int end = at + 1;
@@ -50,6 +57,27 @@ public static class Mentions
             users.Add(member.Name);
         }
         return everyone || users.Count > 0 ? new MessageMentions(users, everyone) : null;
+    }
+
+    /// <summary>Whether <paramref name="at"/> lies in a code span; spans are found once, left to right, as the scan moves on.</summary>
+    private static bool InCode(string text, int at, ref int codeEnd)
+    {
+        if (at < codeEnd)
+            return true;
+        for (int i = text.IndexOf('`', Math.Max(0, codeEnd)); i >= 0 && i < at; i = text.IndexOf('`', i))
+        {
+            int run = 1;
+            while (i + run < text.Length && text[i + run] == '`')
+                run++;
+            int close = text.IndexOf(new string('`', run), i + run, StringComparison.Ordinal);
+            if (close < 0)
+                return false; // an unmatched run is plain text, and so is everything after it
+            codeEnd = close + run;
+            if (at < codeEnd)
+                return true;
+            i = codeEnd;
+        }
+        return false;
     }
 
     private static bool IsNameChar(char c) => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' or '-';
