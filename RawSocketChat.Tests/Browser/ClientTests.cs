@@ -400,7 +400,11 @@ public sealed class ClientTests(BrowserFixture fixture)
         await page.SayAsync("hello from file://");
         await page.ExpectMessageAsync("hello from file://");
 
-        // A reload keeps the server address and the session.
+        // A reload keeps the server address and the session. The page wrote both at log-in; Chromium hands a page's
+        // localStorage writes to the browser process asynchronously, and once (CI, under load) a reload of a file://
+        // page came back with none of them — so the reload waits until the page sees them and a moment more.
+        await page.Page.WaitForFunctionAsync("() => localStorage.getItem('rawsocketchat.session') && localStorage.getItem('rawsocketchat.server')");
+        await Task.Delay(500);
         await page.Page.ReloadAsync();
         await page.ExpectInRoomAsync("lobby");
         await page.ExpectMessageAsync("hello from file://");
