@@ -27,6 +27,7 @@ public sealed class TopicTests(BrowserFixture fixture)
         await bob.Room("dev").ClickAsync();
         await bob.ExpectInRoomAsync("dev");
         await Expect(bob.Page.GetByRole(AriaRole.Button, new() { Name = "Set topic" })).ToBeHiddenAsync();
+        await Expect(bob.Page.Locator("#room-sub")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"\d+ online$")); // no topic: nothing after the count
 
         await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Set topic" }).ClickAsync();
         ILocator dialog = alice.Page.GetByRole(AriaRole.Dialog, new() { Name = "Topic of #dev" });
