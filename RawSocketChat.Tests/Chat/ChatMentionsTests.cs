@@ -99,9 +99,7 @@ public sealed class ChatMentionsTests
         (ChatClient phone, _) = await ChatClient.RegisterAsync(server, "alice");
         await using (phone)
         {
-            await using ChatClient laptop = await ChatClient.ConnectAsync(server);
-            await laptop.SendJsonAsync(new { type = "login", name = "alice", password = "correct horse battery" });
-            await laptop.ReceiveAsync("welcome");
+            await using ChatClient laptop = await LogInAsync(server, "alice");
             await using ChatClient bob = await ChatClient.GuestAsync(server, "bob");
             await phone.JoinAsync("lobby");
             await bob.JoinAsync("lobby");
@@ -136,9 +134,7 @@ public sealed class ChatMentionsTests
             // And it survives a restart: the position is stored.
             await server.StopAsync();
             await server.StartAgainAsync();
-            await using ChatClient later = await ChatClient.ConnectAsync(server);
-            await later.SendJsonAsync(new { type = "login", name = "alice", password = "correct horse battery" });
-            await later.ReceiveAsync("welcome");
+            await using ChatClient later = await LogInAsync(server, "alice");
             lobby = (await later.AskAsync(new { type = "unread" })).GetProperty("rooms").EnumerateArray().Single(r => Text(r, "room") == "lobby");
             Assert.Equal((second, 1), (Text(lobby, "read"), lobby.GetProperty("unread").GetInt32()));
             _ = (mine, third);

@@ -9,14 +9,6 @@ public sealed class ChatPasswordTests
 {
     private const string Old = "correct horse battery", New = "a much better passphrase";
 
-    private static async Task<ChatClient> LogInAsync(TestServer server, string name, string password)
-    {
-        ChatClient client = await ChatClient.ConnectAsync(server);
-        JsonElement reply = await client.AskAsync(new { type = "login", name, password });
-        Assert.Equal("welcome", ChatClient.Type(reply));
-        return client;
-    }
-
     [Fact]
     public async Task A_new_password_signs_out_every_other_device_and_revokes_their_tokens_but_not_this_ones()
     {

@@ -100,9 +100,7 @@ public sealed class ChatReactionsTests
         (ChatClient phone, _) = await ChatClient.RegisterAsync(server, "erin");
         await using (phone)
         {
-            await using ChatClient laptop = await ChatClient.ConnectAsync(server);
-            await laptop.SendJsonAsync(new { type = "login", name = "ERIN", password = "correct horse battery" });
-            await laptop.ReceiveAsync("welcome");
+            await using ChatClient laptop = await LogInAsync(server, "ERIN");
             await phone.JoinAsync("lobby");
             await laptop.JoinAsync("lobby");
             string id = Id(await phone.SayAsync("lobby", "from my phone"));

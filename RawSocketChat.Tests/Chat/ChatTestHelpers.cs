@@ -27,6 +27,15 @@ internal static class ChatTestHelpers
         return await client.ReceiveAsync(m => ChatClient.Ref(m) == reference);
     }
 
+    /// <summary>A second device of a registered user: a new connection that logs in with the password.</summary>
+    public static async Task<ChatClient> LogInAsync(TestServer server, string name, string password = "correct horse battery")
+    {
+        ChatClient client = await ChatClient.ConnectAsync(server);
+        JsonElement reply = await client.AskAsync(new { type = "login", name, password });
+        Assert.Equal("welcome", ChatClient.Type(reply));
+        return client;
+    }
+
     /// <summary>Asserts an error reply with this code.</summary>
     public static void AssertError(JsonElement reply, string code)
     {

@@ -98,7 +98,12 @@ public readonly record struct UnreadCount(int Messages, int Mentions);
 /// The message a reply answers (<see cref="MessageRecord.ReplyTo"/>), as it is now: read with the reply, so a quote
 /// follows its parent's edits and loses its text when the parent is deleted (<see cref="Text"/> is then empty).
 /// </summary>
-public sealed record ReplyParent(string Id, string User, string Text, bool Deleted);
+public sealed record ReplyParent(string Id, string User, string Text, bool Deleted)
+{
+    /// <summary>A message as the parent its replies quote (a tombstone's text is empty anyway; said here once).</summary>
+    public static ReplyParent Of(MessageRecord message) =>
+        new(message.Id, message.User, message.Deleted ? "" : message.Text, message.Deleted);
+}
 
 // ---- Reactions ----
 

@@ -95,7 +95,7 @@ internal sealed class MessagesModule
         }
         if (await FindLiveMessageAsync(session, reference, replyTo, room) is not { } original)
             return null;
-        return new ReplyTarget(new ReplyParent(original.Id, original.User, original.Text, Deleted: false));
+        return new ReplyTarget(ReplyParent.Of(original));
     }
 
     /// <summary>The text as it will be stored (normalized), or null when it is refused (and the error was sent).</summary>

@@ -228,7 +228,7 @@ public sealed class Room
             if (json is null)
             {
                 if (FindRecentLocked(message.ReplyTo!) is { } parent)
-                    message = message with { Parent = new ReplyParent(parent.Id, parent.User, parent.Deleted ? "" : parent.Text, parent.Deleted) };
+                    message = message with { Parent = ReplyParent.Of(parent) };
                 json = ServerMessages.Message(message);
             }
             _recent.Add((message.Id, json, message));
@@ -349,7 +349,7 @@ public sealed class Room
     /// </summary>
     private void ReplaceRecentLocked(MessageRecord changed)
     {
-        var parent = new ReplyParent(changed.Id, changed.User, changed.Deleted ? "" : changed.Text, changed.Deleted);
+        ReplyParent parent = ReplyParent.Of(changed);
         for (int i = 0; i < _recent.Count; i++)
         {
             (string id, _, MessageRecord message) = _recent[i];
