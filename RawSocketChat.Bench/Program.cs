@@ -3,12 +3,14 @@ using RawSocketChat.Bench.Compare;
 using RawSocketChat.Bench.Load;
 using RawSocketChat.Bench.Micro;
 using RawSocketChat.Bench.Peers;
+using RawSocketChat.Bench.Search;
 
-// One executable, four commands. Everything after the command name belongs to that command.
+// One executable, several commands. Everything after the command name belongs to that command.
 //   micro    BenchmarkDotNet suites over the protocol core and the echo path (in-process)
 //   load     the end-to-end load generator against a running server
 //   peer     the in-box servers we compare against (Kestrel + WebSockets middleware, ManagedWebSocket over TcpListener)
 //   compare  starts each server pinned to CPU 0, runs the load generator pinned to CPU 1, rounds A B C A B C ...
+//   search   full-text search over a filled SQLite (or MongoDB) store, per query kind (in-process, no server)
 //   deflate-memory  native memory one connection's compressor keeps, per window size (server_max_window_bits)
 string command = args.Length > 0 ? args[0] : "help";
 string[] rest = args.Length > 0 ? args[1..] : [];
@@ -20,6 +22,7 @@ try
         "load" => await LoadCommand.RunAsync(rest),
         "peer" => await PeerCommand.RunAsync(rest),
         "compare" => await CompareCommand.RunAsync(rest),
+        "search" => await SearchCommand.RunAsync(rest),
         "deflate-memory" => DeflateMemory(rest),
         _ => Usage(),
     };
@@ -63,9 +66,10 @@ static int Usage()
           load    <echo-latency|echo-throughput|broadcast|chat|idle> --url ws://127.0.0.1:8080/echo [options]
           peer    <kestrel|managed> --port N
           compare [--rounds 3 --duration 10 --workloads echo-latency,echo-throughput,...]
+          search  [--messages 1000000 --rooms 50 --member-of 10 --queries 500 --data ./data/search-bench.db | --mongo URL]
           deflate-memory
 
-        Run `load --help` or `compare --help` for the options. docs/benchmarks.md explains every benchmark.
+        Run `load --help`, `compare --help` or `search --help` for the options. docs/benchmarks.md explains every benchmark.
         """);
     return 2;
 }

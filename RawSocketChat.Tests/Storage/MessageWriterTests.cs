@@ -170,6 +170,8 @@ public sealed class MessageWriterTests(ITestOutputHelper output)
         public Task<SessionRecord?> FindSessionAsync(byte[] tokenHash, DateTime now, CancellationToken cancellationToken = default) => inner.FindSessionAsync(tokenHash, now, cancellationToken);
         public Task<bool> DeleteSessionAsync(byte[] tokenHash, CancellationToken cancellationToken = default) => inner.DeleteSessionAsync(tokenHash, cancellationToken);
         public Task<int> DeleteExpiredSessionsAsync(DateTime now, CancellationToken cancellationToken = default) => inner.DeleteExpiredSessionsAsync(now, cancellationToken);
+        public Task<IReadOnlyList<MessageRecord>> SearchMessagesAsync(SearchQuery query, IReadOnlyCollection<string> rooms, string? user, string? beforeId, int limit,
+            CancellationToken cancellationToken = default) => inner.SearchMessagesAsync(query, rooms, user, beforeId, limit, cancellationToken);
         public Task<bool> CreateRoomAsync(RoomRecord room, CancellationToken cancellationToken = default) => inner.CreateRoomAsync(room, cancellationToken);
         public Task<RoomRecord?> FindRoomAsync(string name, CancellationToken cancellationToken = default) => inner.FindRoomAsync(name, cancellationToken);
         public Task<IReadOnlyList<RoomRecord>> ListRoomsAsync(CancellationToken cancellationToken = default) => inner.ListRoomsAsync(cancellationToken);

@@ -104,6 +104,11 @@ public sealed class SqliteFileStoreTests : StoreConformanceTests
             Assert.Equal([(false, null), (true, null), (true, "mod")], page.Select(m => (m.Deleted, m.DeletedByModerator)));
             Assert.Equal("still here", page[0].Text);
             Assert.Equal("r1", page[1].Ref);
+            // Migration 10 indexed what was there, and what comes after lands behind it in the index's order.
+            SearchQuery here = SearchQuery.Parse("here", 8, out _)!;
+            Assert.Equal(["still here"], (await migrated.SearchMessagesAsync(here, ["lobby"], null, null, 10)).Select(m => m.Text));
+            await migrated.AppendMessagesAsync([new MessageRecord("6b0954a000000000000000c1", "lobby", "alice", "#000000", "here too", DateTime.UtcNow)]);
+            Assert.Equal(["here too", "still here"], (await migrated.SearchMessagesAsync(here, ["lobby"], null, null, 10)).Select(m => m.Text));
         }
     }
 

@@ -623,6 +623,79 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(new UnreadCount(5, 1), await Store.CountUnreadAsync("alice", "lobby", read.Id, 100));
     }
 
+    // ---- Search ----
+
+    private async Task<string[]> SearchAsync(string query, string[]? rooms = null, string? user = null, string? before = null, int limit = 50) =>
+        (await Store.SearchMessagesAsync(SearchQuery.Parse(query, 8, out _)!, rooms ?? ["lobby"], user, before, limit)).Select(m => m.Text).ToArray();
+
+    [SkippableFact]
+    public async Task Search_finds_words_prefixes_and_phrases_ignoring_case_and_accents_newest_first()
+    {
+        await Store.AppendMessagesAsync([
+            Message("lobby", "alice", "The quick brown fox"),
+            Message("lobby", "bob", "A CAFÉ near the station"),
+            Message("lobby", "carol", "brown bread, quick!"),
+            Message("lobby", "dave", "e-mail me the café menu"),
+        ]);
+
+        Assert.Equal(["brown bread, quick!", "The quick brown fox"], await SearchAsync("QUICK"));
+        Assert.Equal(["brown bread, quick!", "The quick brown fox"], await SearchAsync("brown quick")); // every word, any order
+        Assert.Equal(["The quick brown fox"], await SearchAsync("\"quick brown\"")); // a phrase keeps its order
+        Assert.Empty(await SearchAsync("\"brown quick\""));
+        Assert.Equal(["e-mail me the café menu", "A CAFÉ near the station"], await SearchAsync("cafe"));
+        Assert.Equal(["e-mail me the café menu", "A CAFÉ near the station"], await SearchAsync("Café"));
+        Assert.Equal(["brown bread, quick!", "The quick brown fox"], await SearchAsync("bro*"));
+        Assert.Equal(["A CAFÉ near the station"], await SearchAsync("sta* caf*"));
+        Assert.Equal(["e-mail me the café menu"], await SearchAsync("e-mail")); // a phrase of "e" and "mail"
+        Assert.Equal(["e-mail me the café menu"], await SearchAsync("\"the cafe me*\""));
+        Assert.Empty(await SearchAsync("qui")); // a word is whole unless it is a prefix*
+        Assert.Empty(await SearchAsync("quick nowhere"));
+    }
+
+    [SkippableFact]
+    public async Task Search_keeps_to_the_rooms_and_the_author_asked_for_and_never_finds_deleted_text()
+    {
+        MessageRecord lobby = Message("Lobby", "alice", "deploy at noon");
+        MessageRecord dev = Message("dev", "Bob", "deploy failed");
+        MessageRecord secret = Message("secret", "bob", "deploy the secret");
+        MessageRecord gone = Message("lobby", "bob", "deploy was deleted");
+        MessageRecord edited = Message("lobby", "carol", "deploy later");
+        await Store.AppendMessagesAsync([lobby, dev, secret, gone, edited]);
+        await Store.DeleteMessageAsync(gone.Id, T0.AddMinutes(1));
+        await Store.EditMessageAsync(edited.Id, "ship it later", T0.AddMinutes(2));
+
+        Assert.Equal(["deploy at noon"], await SearchAsync("deploy", ["LOBBY"]));
+        Assert.Equal(["deploy failed", "deploy at noon"], await SearchAsync("deploy", ["lobby", "dev"]));
+        Assert.Equal(["deploy failed"], await SearchAsync("deploy", ["lobby", "dev"], user: "BOB"));
+        Assert.Equal(["ship it later"], await SearchAsync("ship"));
+        Assert.Empty(await SearchAsync("was deleted"));
+        Assert.Empty(await SearchAsync("deploy", []));
+        // What comes back is the message as stored, like history.
+        MessageRecord found = (await Store.SearchMessagesAsync(SearchQuery.Parse("noon", 8, out _)!, ["lobby"], null, null, 10)).Single();
+        Assert.Equal(lobby, found);
+    }
+
+    [SkippableFact]
+    public async Task Search_pages_backwards_from_the_last_id_of_a_page()
+    {
+        MessageRecord[] messages = Enumerable.Range(0, 25).Select(i => Message("lobby", "alice", $"note {i}")).ToArray();
+        await Store.AppendMessagesAsync(messages);
+        var seen = new List<string>();
+        string? before = null;
+        while (true)
+        {
+            IReadOnlyList<MessageRecord> page = await Store.SearchMessagesAsync(SearchQuery.Parse("note", 8, out _)!, ["lobby"], null, before, 10);
+            seen.AddRange(page.Select(m => m.Text));
+            if (page.Count < 10)
+                break;
+            before = page[^1].Id;
+        }
+        Assert.Equal(Enumerable.Range(0, 25).Reverse().Select(i => $"note {i}"), seen);
+        // A phrase that only some candidates have still fills its page (MongoDB checks the order after its index).
+        await Store.AppendMessagesAsync(Enumerable.Range(0, 30).Select(i => Message("lobby", "bob", i % 3 == 0 ? $"red apple {i}" : $"apple red {i}")).ToArray());
+        Assert.Equal(Enumerable.Range(0, 30).Where(i => i % 3 == 0).Reverse().Take(4).Select(i => $"red apple {i}"), await SearchAsync("\"red apple\"", limit: 4));
+    }
+
     // ---- Bans and mutes ----
 
     [SkippableFact]

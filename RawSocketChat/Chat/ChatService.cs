@@ -16,13 +16,13 @@ namespace RawSocketChat.Chat;
 
 /// <summary>The chat's feature modules, for the command table to dispatch to; no module sees this, only its own peers.</summary>
 internal sealed record ChatModules(AccountsModule Accounts, RoomsModule Rooms, MessagesModule Messages, ReactionsModule Reactions,
-    ReadingModule Reading, DirectModule Direct, PresenceModule Presence, ModerationModule Moderation, StatsModule Stats);
+    ReadingModule Reading, SearchModule Search, DirectModule Direct, PresenceModule Presence, ModerationModule Moderation, StatsModule Stats);
 
 /// <summary>
 /// The chat of <c>rawsocketchat.v1</c>: the front door of every client message and the place where the feature
 /// modules are put together. A message is parsed (<see cref="CommandParser"/>), charged to the rate limit, and run
 /// by the <see cref="CommandTable"/>, which checks who sent it and calls its module's handler. What each command does
-/// lives in its module — Accounts, Rooms, Messages, Reactions, Reading, Direct, Presence, Moderation, Stats — each holding the state it
+/// lives in its module — Accounts, Rooms, Messages, Reactions, Reading, Search, Direct, Presence, Moderation, Stats — each holding the state it
 /// owns and reaching the others through narrow interfaces.
 /// <para>
 /// The state a second node would have to share sits behind the chat's seams, each with its in-process
@@ -73,7 +73,8 @@ public sealed class ChatService : IAsyncDisposable
             rooms, roomsModule.Feed, roomsModule, presenceModule, limits, moderation);
         var reactions = new ReactionsModule(settings, store, log, metrics, roomsModule, fanout, sanctions, moderation);
         var reading = new ReadingModule(settings, store, metrics, roomsModule, rooms, connections);
-        _modules = new ChatModules(accounts, roomsModule, messages, reactions, reading, new DirectModule(conversations, messages, sanctions), presenceModule,
+        var search = new SearchModule(settings, store, metrics, roomsModule, rooms);
+        _modules = new ChatModules(accounts, roomsModule, messages, reactions, reading, search, new DirectModule(conversations, messages, sanctions), presenceModule,
             moderation, new StatsModule(store, rooms, presence));
 
         metrics.UsersOnline = () => presence.OnlineCount;
@@ -241,6 +242,7 @@ public sealed class ChatService : IAsyncDisposable
                 long now = Environment.TickCount64;
                 _modules.Accounts.Throttle.Sweep(now);
                 _rateLimiter.Sweep(now);
+                _modules.Search.Budget.Sweep(now);
                 try
                 {
                     int expired = await Store.DeleteExpiredSessionsAsync(DateTime.UtcNow);

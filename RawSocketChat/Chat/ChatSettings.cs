@@ -30,6 +30,12 @@ public sealed record ChatSettings
     public int MaxUnreadCount { get; init; } = 1000;
     /// <summary>Distinct emoji one message can carry as reactions; one more is refused with too_many_reactions.</summary>
     public int MaxReactionEmoji { get; init; } = 20;
+    /// <summary>Searches per second per user (all their connections together), and the burst above it.</summary>
+    public double SearchRate { get; init; } = 1;
+    public int SearchBurst { get; init; } = 5;
+    /// <summary>Longest search query, in characters, and the most terms (words, prefixes, phrases) it may hold.</summary>
+    public int MaxSearchLength { get; init; } = 256;
+    public int MaxSearchTerms { get; init; } = 8;
     /// <summary>Public rooms the server holds; creating one more is refused with too_many_rooms.</summary>
     public int MaxRooms { get; init; } = 10_000;
 

@@ -198,6 +198,43 @@ public static partial class ServerMessages
     private static string DeletedBy(MessageRecord message) => message.DeletedByModerator is null ? "author" : "moderator";
 
 
+    /// <summary>
+    /// <c>search_results</c>: the query as sent and as read (<c>terms</c>, each a list of folded words, the last a
+    /// prefix when <c>prefix</c> is set: what a client highlights), the messages found newest first, and whether
+    /// there are more (ask again with <c>before</c> the last id).
+    /// </summary>
+    public static ReadOnlySpan<byte> SearchResults(string text, SearchQuery query, IReadOnlyList<MessageRecord> messages, bool more, string? reference)
+    {
+        Utf8JsonWriter writer = Begin("search_results");
+        if (reference is not null)
+            writer.WriteString("ref"u8, reference);
+        writer.WriteString("query"u8, text);
+        writer.WriteStartArray("terms"u8);
+        foreach (SearchTerm term in query.Terms)
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("words"u8);
+            foreach (string word in term.Words)
+                writer.WriteStringValue(word);
+            writer.WriteEndArray();
+            if (term.Prefix)
+                writer.WriteBoolean("prefix"u8, true);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteStartArray("messages"u8);
+        foreach (MessageRecord message in messages)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, "message");
+            WriteMessageFields(writer, message);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteBoolean("more"u8, more);
+        return End(writer);
+    }
+
     public static ReadOnlySpan<byte> History(string room, string? before, IReadOnlyList<MessageRecord> messages, bool more, string? reference)
     {
         Utf8JsonWriter writer = Begin("history");

@@ -13,7 +13,7 @@ public sealed class ServerMetrics
 
     private long _connectionsOpened, _connectionsClosed;
     private readonly long[] _handshakeFailures = new long[HandshakeStatuses.Length + 1];
-    private long _rateLimitedMessages, _rateLimitedLogins, _floodDisconnects, _chatMessagesStored, _reactionsAdded, _reactionsRemoved, _readMarks, _passwordChanges;
+    private long _rateLimitedMessages, _rateLimitedLogins, _floodDisconnects, _chatMessagesStored, _reactionsAdded, _reactionsRemoved, _readMarks, _passwordChanges, _searches, _rateLimitedSearches;
 
     // Per message and per frame, from every connection's thread at once: striped, not one contended cache line.
     private readonly StripedCounter _messagesReceived = new(), _messagesSent = new(), _bytesReceived = new(), _bytesSent = new();
@@ -24,6 +24,8 @@ public sealed class ServerMetrics
     public LatencyHistogram StoreRead { get; } = new();
     /// <summary>Store latency of an edit, a delete, or a moderation record.</summary>
     public LatencyHistogram StoreWrite { get; } = new();
+    /// <summary>Store latency of a search page.</summary>
+    public LatencyHistogram StoreSearch { get; } = new();
 
     /// <summary>Read at scrape time: names logged in now, rooms (set by the chat).</summary>
     public Func<int>? UsersOnline { get; set; }
@@ -55,6 +57,8 @@ public sealed class ServerMetrics
     public void ReactionRemoved() => Interlocked.Increment(ref _reactionsRemoved);
     public void ReadMarked() => Interlocked.Increment(ref _readMarks);
     public void PasswordChanged() => Interlocked.Increment(ref _passwordChanges);
+    public void Searched() => Interlocked.Increment(ref _searches);
+    public void SearchRateLimited() => Interlocked.Increment(ref _rateLimitedSearches);
 
     // ---- Reading ----
 
@@ -84,17 +88,19 @@ public sealed class ServerMetrics
             .Counter("rawsocketchat_bytes_received_total", "WebSocket frame bytes received.", BytesReceivedTotal)
             .Counter("rawsocketchat_bytes_sent_total", "WebSocket frame bytes written.", BytesSentTotal)
             .Counter("rawsocketchat_rate_limited_total", "Chat commands refused by a rate limit, by kind.", "kind",
-                [("message", Interlocked.Read(ref _rateLimitedMessages)), ("login", Interlocked.Read(ref _rateLimitedLogins))])
+                [("message", Interlocked.Read(ref _rateLimitedMessages)), ("login", Interlocked.Read(ref _rateLimitedLogins)),
+                 ("search", Interlocked.Read(ref _rateLimitedSearches))])
             .Counter("rawsocketchat_flood_disconnects_total", "Connections closed with 1008 for flooding.", Interlocked.Read(ref _floodDisconnects))
             .Counter("rawsocketchat_chat_messages_stored_total", "Chat messages stored (retries of a stored ref not counted).", StoredChatMessages)
             .Counter("rawsocketchat_chat_reactions_total", "Reactions added and removed (repeats that changed nothing not counted).", "change",
                 [("added", Interlocked.Read(ref _reactionsAdded)), ("removed", Interlocked.Read(ref _reactionsRemoved))])
             .Counter("rawsocketchat_chat_password_changes_total", "Passwords changed by their users (password).", Interlocked.Read(ref _passwordChanges))
             .Counter("rawsocketchat_chat_read_marks_total", "Read positions stored (read).", Interlocked.Read(ref _readMarks))
+            .Counter("rawsocketchat_chat_searches_total", "Searches answered (search).", Interlocked.Read(ref _searches))
             .Gauge("rawsocketchat_chat_users_online", "Names logged in now, guests included.", UsersOnline?.Invoke() ?? 0)
             .Gauge("rawsocketchat_chat_rooms", "Rooms, direct conversations included.", Rooms?.Invoke() ?? 0)
             .Histogram("rawsocketchat_store_seconds", "Time spent in the store, by operation.", "operation",
-                [("append", StoreAppend), ("read", StoreRead), ("write", StoreWrite)]);
+                [("append", StoreAppend), ("read", StoreRead), ("write", StoreWrite), ("search", StoreSearch)]);
         return text;
     }
 }

@@ -69,6 +69,10 @@ public sealed class ServerOptions
     public int MaxReactionEmoji { get; set; } = ChatDefaults.MaxReactionEmoji;
     public int MaxMentions { get; set; } = ChatDefaults.MaxMentions;
     public int MaxUnreadCount { get; set; } = ChatDefaults.MaxUnreadCount;
+    public double SearchRate { get; set; } = ChatDefaults.SearchRate;
+    public int SearchBurst { get; set; } = ChatDefaults.SearchBurst;
+    public int MaxSearchLength { get; set; } = ChatDefaults.MaxSearchLength;
+    public int MaxSearchTerms { get; set; } = ChatDefaults.MaxSearchTerms;
 
     /// <summary>The page served at <c>GET /</c>.</summary>
     public string ClientHtml { get; set; } = "client.html";
@@ -126,6 +130,10 @@ public sealed class ServerOptions
         new("max-mentions", "Users one message can mention; the @names past it are plain text", o => Num(o.MaxMentions), (o, v) => o.MaxMentions = ParseInt(v, 0, 1000)),
         new("max-unread-count", "Where unread stops counting a room's messages and mentions (the badge shows the cap and a +)", o => Num(o.MaxUnreadCount), (o, v) => o.MaxUnreadCount = ParseInt(v, 1, 1_000_000)),
         new("max-reaction-emoji", "Distinct emoji one message can carry as reactions; one more is refused with too_many_reactions", o => Num(o.MaxReactionEmoji), (o, v) => o.MaxReactionEmoji = ParseInt(v, 1, 1000)),
+        new("search-rate", "Searches per second allowed per user, all their connections together", o => o.SearchRate.ToString(CultureInfo.InvariantCulture), (o, v) => o.SearchRate = ParseDouble(v)),
+        new("search-burst", "Searches allowed in a burst per user", o => Num(o.SearchBurst), (o, v) => o.SearchBurst = ParseInt(v, 1, 1_000_000)),
+        new("max-search-length", "Longest search query, in characters", o => Num(o.MaxSearchLength), (o, v) => o.MaxSearchLength = ParseInt(v, 1, 100_000)),
+        new("max-search-terms", "Most words, prefixes and phrases one search may hold", o => Num(o.MaxSearchTerms), (o, v) => o.MaxSearchTerms = ParseInt(v, 1, 1000)),
         new("deflate", "Offer permessage-deflate (RFC 7692) compression to clients: on or off", o => OnOff(o.Deflate), (o, v) => o.Deflate = ParseOnOff(v)),
         new("deflate-threshold", "Messages shorter than this many bytes are sent uncompressed", o => Num(o.DeflateThreshold), (o, v) => o.DeflateThreshold = ParseInt(v, 0, 1 << 30)),
         new("deflate-context-takeover", "Keep each connection's compression window between messages (better ratio, ~300 KiB per connection); off saves the memory", o => OnOff(o.DeflateContextTakeover), (o, v) => o.DeflateContextTakeover = ParseOnOff(v)),

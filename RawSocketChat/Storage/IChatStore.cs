@@ -120,6 +120,17 @@ public interface IChatStore : IAsyncDisposable
     /// </summary>
     Task<MessageRecord?> DeleteMessageAsync(string id, DateTime deletedAt, string? moderator = null, CancellationToken cancellationToken = default);
 
+    // ---- Search ----
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> messages of <paramref name="rooms"/> that contain every term of
+    /// <paramref name="query"/> (words, prefixes, phrases; case and accents ignored, by <see cref="SearchText"/>),
+    /// newest first, stored before <paramref name="beforeId"/> when it is given, by <paramref name="user"/> (any
+    /// spelling) when it is given. Deleted messages are never found: their text is gone.
+    /// </summary>
+    Task<IReadOnlyList<MessageRecord>> SearchMessagesAsync(SearchQuery query, IReadOnlyCollection<string> rooms, string? user, string? beforeId,
+        int limit, CancellationToken cancellationToken = default);
+
     // ---- Reactions (returned with their message, in MessageRecord.Reactions) ----
 
     /// <summary>

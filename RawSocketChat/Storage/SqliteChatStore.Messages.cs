@@ -29,8 +29,9 @@ public sealed partial class SqliteChatStore
             using SqliteCommand insert = connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText = """
-                INSERT INTO messages(id, room_key, room, user_key, user_name, guest, color, text, ts, ref, reply_to, mentions)
-                VALUES ($id, $room_key, $room, $user_key, $user_name, $guest, $color, $text, $ts, $ref, $reply_to, $mentions)
+                INSERT INTO messages(id, room_key, room, user_key, user_name, guest, color, text, ts, ref, reply_to, mentions, search_row)
+                VALUES ($id, $room_key, $room, $user_key, $user_name, $guest, $color, $text, $ts, $ref, $reply_to, $mentions,
+                        (SELECT COALESCE(MAX(search_row), 0) + 1 FROM messages))
                 """;
             SqliteParameter id = insert.Parameters.Add("$id", SqliteType.Text);
             SqliteParameter roomKey = insert.Parameters.Add("$room_key", SqliteType.Text);

@@ -25,7 +25,7 @@ namespace RawSocketChat.Storage;
 /// readers (<c>Write</c>, <c>Read</c>), disposal, and the conversions every query uses. Each area of
 /// <see cref="IChatStore"/> has a file of its own, with its queries and the helpers only it uses:
 /// <c>SqliteChatStore.Accounts.cs</c> (users, sessions), <c>.Rooms.cs</c> (rooms, memberships), <c>.Messages.cs</c>,
-/// <c>.Reactions.cs</c>, <c>.Moderation.cs</c> (bans, mutes, the log) and <c>.Stats.cs</c>. A new area (search, read positions)
+/// <c>.Reactions.cs</c>, <c>.Reading.cs</c> (read positions), <c>.Search.cs</c>, <c>.Moderation.cs</c> (bans, mutes, the log) and <c>.Stats.cs</c>. A new area
 /// is a new file, and its tables a new step of <see cref="SqliteMigrations"/>. <see cref="Mongo.MongoChatStore"/> is
 /// cut the same way.
 /// </para>

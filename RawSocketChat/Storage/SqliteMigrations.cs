@@ -157,6 +157,32 @@ internal static class SqliteMigrations
         new(9, "private rooms", """
             ALTER TABLE rooms ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
             """),
+        new(10, "search", """
+            -- FTS5 keys its rows by an integer and messages are keyed by text: search_row is the message's integer key,
+            -- given in id order here and by the append after (MAX + 1), so the index's order is send order.
+            ALTER TABLE messages ADD COLUMN search_row INTEGER;
+            UPDATE messages SET search_row = numbered.n
+            FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS n FROM messages) AS numbered
+            WHERE messages.id = numbered.id;
+            CREATE UNIQUE INDEX messages_by_search_row ON messages(search_row);
+            -- External content: the index holds the words, the text stays in messages alone. unicode61 with
+            -- remove_diacritics 2 folds case and accents; SearchText in the code is the same rule for MongoDB.
+            CREATE VIRTUAL TABLE messages_fts USING fts5(text, content = 'messages', content_rowid = 'search_row',
+                tokenize = 'unicode61 remove_diacritics 2');
+            INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+            -- Kept in step by triggers, so no write of messages can forget it. A delete empties the text, which takes
+            -- the message's words out of the index: a tombstone is never found.
+            CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+                INSERT INTO messages_fts(rowid, text) VALUES (new.search_row, new.text);
+            END;
+            CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+                INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.search_row, old.text);
+                INSERT INTO messages_fts(rowid, text) VALUES (new.search_row, new.text);
+            END;
+            CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+                INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.search_row, old.text);
+            END;
+            """),
     ];
 
     /// <summary>Brings the database up to the latest version; returns the versions applied.</summary>

@@ -55,6 +55,11 @@ public sealed record PasswordCommand(string? Ref, string? Password, string? NewP
 /// <summary><c>read</c>: the user has read the room up to this message.</summary>
 public sealed record ReadCommand(string? Ref, string? Room, string? Id) : Command(Ref);
 
+/// <summary>
+/// <c>search</c>: the query, and what narrows it — one room, one author, messages before an id (the next page).
+/// </summary>
+public sealed record SearchCommand(string? Ref, string? Query, string? Room, string? User, string? Before, int? Limit) : Command(Ref);
+
 public sealed record DirectCommand(string? Ref, string? To, string? Text, string? ReplyTo = null) : Command(Ref);
 
 /// <summary><c>mute</c>, <c>ban</c>: a user, for how long, and why.</summary>

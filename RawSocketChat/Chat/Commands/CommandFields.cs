@@ -28,6 +28,8 @@ public struct CommandFields
     public string? ReplyTo;
     /// <summary>The emoji of a <c>react</c> or <c>unreact</c>.</summary>
     public string? Emoji;
+    /// <summary>What a <c>search</c> looks for.</summary>
+    public string? Query;
     /// <summary>With <c>create</c>: a private room.</summary>
     public bool? Private;
     /// <summary>How long a mute or ban lasts.</summary>

@@ -121,7 +121,8 @@ public sealed class CommandParser(int maxCommandBytes)
 
             if (reader.TokenType != JsonTokenType.String)
                 return $"'{name}' must be a string";
-            int max = name == "text" ? MaxCommandBytes : MaxFieldBytes;
+            // A query is capped by the chat in characters (too_long), like a text; here only by the command's size.
+            int max = name is "text" or "query" ? MaxCommandBytes : MaxFieldBytes;
             if (reader.ValueSpan.Length > max)
                 return name == "text" ? "'text' is too long" : $"'{name}' is too long";
             string value = reader.GetString()!;
@@ -153,6 +154,7 @@ public sealed class CommandParser(int maxCommandBytes)
             5 when raw.SequenceEqual("token"u8) => "token",
             5 when raw.SequenceEqual("limit"u8) => "limit",
             5 when raw.SequenceEqual("emoji"u8) => "emoji",
+            5 when raw.SequenceEqual("query"u8) => "query",
             6 when raw.SequenceEqual("before"u8) => "before",
             6 when raw.SequenceEqual("reason"u8) => "reason",
             7 when raw.SequenceEqual("seconds"u8) => "seconds",
@@ -168,7 +170,7 @@ public sealed class CommandParser(int maxCommandBytes)
     private static string? Known(string name) => name switch
     {
         "ref" or "type" or "name" or "room" or "text" or "color" or "token" or "limit" or "before" or "password"
-            or "to" or "id" or "user" or "reason" or "seconds" or "adminSecret" or "emoji" or "replyTo" or "newPassword" or "private" => name,
+            or "to" or "id" or "user" or "reason" or "seconds" or "adminSecret" or "emoji" or "replyTo" or "newPassword" or "private" or "query" => name,
         _ => null,
     };
 
@@ -192,6 +194,7 @@ public sealed class CommandParser(int maxCommandBytes)
             case "emoji": return ref fields.Emoji;
             case "replyTo": return ref fields.ReplyTo;
             case "newPassword": return ref fields.NewPassword;
+            case "query": return ref fields.Query;
             default: return ref fields.Before;
         }
     }

@@ -87,6 +87,8 @@ internal static class CommandTable
         Spec("read", CommandAccess.User, RateClass.Answered,
             (in CommandFields f) => new ReadCommand(f.Ref, f.Room, f.Id), (m, s, u, c) => m.Reading.ReadAsync(s, u!, c)),
         Spec("unread", CommandAccess.User, RateClass.Answered, Plain, (m, s, u, c) => m.Reading.UnreadAsync(s, u!, c)),
+        Spec("search", CommandAccess.User, RateClass.Answered,
+            (in CommandFields f) => new SearchCommand(f.Ref, f.Query, f.Room, f.User, f.Before, f.Limit), (m, s, u, c) => m.Search.SearchAsync(s, u!, c)),
         Spec("dm", CommandAccess.User, RateClass.Answered,
             (in CommandFields f) => new DirectCommand(f.Ref, f.To, f.Text, f.ReplyTo), (m, s, u, c) => m.Direct.DirectMessageAsync(s, u!, c)),
 

@@ -174,6 +174,7 @@ public sealed partial class MongoChatStore
         Mentions = m.Mentions?.Users.ToList(),
         MentionsRoom = m.Mentions?.Room ?? false,
         MentionKeys = m.Mentions is null ? null : MongoQueries.MentionKeys(m.Mentions),
+        Words = SearchText.DistinctWords(m.Text),
     };
 
     internal static MessageRecord ToRecord(MessageDocument m) =>

@@ -20,7 +20,7 @@ namespace RawSocketChat.Storage.Mongo;
 /// <b>Files.</b> This file is the connection: opening it (ping, indexes), the collections, disposal, and
 /// <c>Guard</c>, which every call goes through. Each area of <see cref="IChatStore"/> has a file of its own, named as
 /// <see cref="SqliteChatStore"/>'s are: <c>MongoChatStore.Accounts.cs</c> (users, sessions), <c>.Rooms.cs</c> (rooms,
-/// memberships), <c>.Messages.cs</c>, <c>.Moderation.cs</c> (bans, mutes, the log) and <c>.Stats.cs</c>. The filters,
+/// memberships), <c>.Messages.cs</c>, <c>.Reactions.cs</c>, <c>.Reading.cs</c>, <c>.Search.cs</c>, <c>.Moderation.cs</c> (bans, mutes, the log) and <c>.Stats.cs</c>. The filters,
 /// updates and pipelines they send are in <see cref="MongoQueries"/>, the documents in <c>MongoDocuments.cs</c>, the
 /// indexes in <see cref="MongoIndexes"/>.
 /// </para>
@@ -94,6 +94,8 @@ public sealed partial class MongoChatStore : IChatStore
                     throw new TimeoutException($"no answer within {options.Timeout.TotalSeconds:0.###}s");
                 }
             }
+            // Outside the time limit: on a large database it takes as long as the messages it has to read.
+            await BackfillWordsAsync(database, cancellationToken);
             return new MongoChatStore(client, database, where);
         }
         catch (Exception e) when (MongoErrors.IsUnavailable(e))

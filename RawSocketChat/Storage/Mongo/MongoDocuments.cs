@@ -109,6 +109,19 @@ public sealed class MessageDocument
     [BsonElement("mentionsRoom"), BsonIgnoreIfDefault] public bool MentionsRoom { get; set; }
     /// <summary>The same as lower-case keys, with <c>"@room"</c> for an @room: what unread mention counts match on (indexed).</summary>
     [BsonElement("mentionKeys"), BsonIgnoreIfNull] public List<string>? MentionKeys { get; set; }
+    /// <summary>
+    /// The distinct folded words of the text (<see cref="SearchText"/>), indexed for <c>search</c>; empty for a
+    /// tombstone. Absent only on a message stored before search, until the start-up backfill reaches it.
+    /// </summary>
+    [BsonElement("words"), BsonIgnoreIfNull] public List<string>? Words { get; set; }
+}
+
+/// <summary>A one-time data migration that has run (<c>migrations</c>): its name, and when.</summary>
+public sealed class MigrationDocument
+{
+    [BsonId] public ObjectId Id { get; set; }
+    [BsonElement("name")] public string Name { get; set; } = "";
+    [BsonElement("at"), BsonDateTimeOptions(Kind = DateTimeKind.Utc)] public DateTime At { get; set; }
 }
 
 /// <summary>Where a registered user has read up to in a room (<c>read_positions</c>): one document per (user, room).</summary>

@@ -19,6 +19,7 @@ public static class MongoIndexes
     public const string Bans = "bans";
     public const string Mutes = "mutes";
     public const string ReadPositions = "read_positions";
+    public const string Migrations = "migrations";
 
     /// <summary>Names are unique ignoring case: one account per lower-case name.</summary>
     public static CreateIndexModel<UserDocument> UserName { get; } = new(
@@ -78,6 +79,15 @@ public static class MongoIndexes
         Builders<MessageDocument>.IndexKeys.Ascending(m => m.MentionKeys).Ascending(m => m.RoomKey).Ascending(m => m.Id),
         new CreateIndexOptions { Name = "mentionKeys_roomKey_id" });
 
+    /// <summary>
+    /// Search (<see cref="MongoQueries.Search"/>): one entry per distinct word of each message, by room, newest first
+    /// within a word. Our own word index rather than a MongoDB text index: <c>$text</c> has no prefix search, stems
+    /// by language (so it would find what the SQLite store does not), and the in-memory test server lacks it.
+    /// </summary>
+    public static CreateIndexModel<MessageDocument> MessageWords { get; } = new(
+        Builders<MessageDocument>.IndexKeys.Ascending(m => m.RoomKey).Ascending(m => m.Words).Descending(m => m.Id),
+        new CreateIndexOptions { Name = "roomKey_words_id" });
+
     /// <summary>One read position per (user, room): <c>read</c> is an upsert on this key.</summary>
     public static CreateIndexModel<ReadPositionDocument> ReadPosition { get; } = new(
         Builders<ReadPositionDocument>.IndexKeys.Ascending(r => r.UserKey).Ascending(r => r.RoomKey),
@@ -102,7 +112,7 @@ public static class MongoIndexes
         await database.GetCollection<UserDocument>(Users).Indexes.CreateManyAsync([UserName, UserMemberships], cancellationToken);
         await database.GetCollection<SessionDocument>(Sessions).Indexes.CreateManyAsync(ttl ? [SessionToken, SessionExpiry, SessionUser] : [SessionToken, SessionUser], cancellationToken);
         await database.GetCollection<RoomDocument>(Rooms).Indexes.CreateManyAsync([RoomName], cancellationToken);
-        await database.GetCollection<MessageDocument>(Messages).Indexes.CreateManyAsync([MessageHistory, MessageRef, MessageTime, MessageMentions], cancellationToken);
+        await database.GetCollection<MessageDocument>(Messages).Indexes.CreateManyAsync([MessageHistory, MessageRef, MessageTime, MessageMentions, MessageWords], cancellationToken);
         await database.GetCollection<ReadPositionDocument>(ReadPositions).Indexes.CreateManyAsync([ReadPosition], cancellationToken);
         await database.GetCollection<SanctionDocument>(Bans).Indexes.CreateManyAsync(ttl ? [SanctionName, SanctionExpiry] : [SanctionName], cancellationToken);
         await database.GetCollection<SanctionDocument>(Mutes).Indexes.CreateManyAsync(ttl ? [SanctionName, SanctionExpiry] : [SanctionName], cancellationToken);

@@ -122,6 +122,8 @@ public static class MongoQueries
 
     public static ProjectionDefinition<MessageDocument> IdOnly => Builders<MessageDocument>.Projection.Include(m => m.Id);
 
+    public static ProjectionDefinition<MessageDocument> IdAndText => Builders<MessageDocument>.Projection.Include(m => m.Id).Include(m => m.Text);
+
     /// <summary>The parents of a page's replies, by id.</summary>
     public static FilterDefinition<MessageDocument> MessagesByIds(IEnumerable<ObjectId> ids) => MessageFilter.In(m => m.Id, ids);
 
@@ -162,7 +164,8 @@ public static class MongoQueries
     /// <summary>The new text, its time, and its mentions in place of the old ones (all three fields absent when it mentions nobody).</summary>
     public static UpdateDefinition<MessageDocument> Edit(string text, DateTime editedAt, MessageMentions? mentions = null)
     {
-        UpdateDefinition<MessageDocument> update = Builders<MessageDocument>.Update.Set(m => m.Text, text).Set(m => m.EditedAt, Utc(editedAt));
+        UpdateDefinition<MessageDocument> update = Builders<MessageDocument>.Update.Set(m => m.Text, text).Set(m => m.EditedAt, Utc(editedAt))
+            .Set(m => m.Words, SearchText.DistinctWords(text));
         if (mentions is null)
             return update.Unset(m => m.Mentions).Unset(m => m.MentionsRoom).Unset(m => m.MentionKeys);
         update = update.Set(m => m.Mentions, mentions.Users.ToList()).Set(m => m.MentionKeys, MentionKeys(mentions));
@@ -203,6 +206,7 @@ public static class MongoQueries
     public static UpdateDefinition<MessageDocument> Delete(DateTime deletedAt, string? moderator = null)
     {
         UpdateDefinition<MessageDocument> update = Builders<MessageDocument>.Update.Set(m => m.Text, "").Set(m => m.DeletedAt, Utc(deletedAt))
+            .Set(m => m.Words, []) // found by no search
             .Unset(m => m.Reactions) // a tombstone shows nothing anyone said about the message,
             .Unset(m => m.Mentions).Unset(m => m.MentionsRoom).Unset(m => m.MentionKeys); // and mentions nobody
         return moderator is null ? update : update.Set(m => m.DeletedByModerator, moderator);
@@ -221,6 +225,34 @@ public static class MongoQueries
         var update = Builders<MessageDocument>.Update.Set(m => m.ReactionsVersion, version + 1);
         return reactions.Count == 0 ? update.Unset(m => m.Reactions) : update.Set(m => m.Reactions, reactions);
     }
+
+    /// <summary>
+    /// The live messages of <paramref name="rooms"/> with every word of the query, in the index <c>roomKey_words_id</c>:
+    /// a whole word is an element of <c>words</c> (<c>$all</c>), a prefix an element starting with it (an anchored
+    /// <c>$regex</c>, which an index serves as a range). Phrases need their words in order: the index finds messages
+    /// with the words anywhere, <see cref="SearchQuery.Matches"/> keeps those that have them in order.
+    /// </summary>
+    public static FilterDefinition<MessageDocument> Search(SearchQuery query, IEnumerable<string> rooms, string? user, ObjectId? beforeId)
+    {
+        var filters = new List<FilterDefinition<MessageDocument>>
+        {
+            MessageFilter.In(m => m.RoomKey, rooms.Select(Key)),
+            MessageFilter.Eq(m => m.DeletedAt, null),
+        };
+        string[] whole = query.Terms.SelectMany(t => t.Prefix ? t.Words.Take(t.Words.Count - 1) : t.Words).Distinct(StringComparer.Ordinal).ToArray();
+        if (whole.Length > 0)
+            filters.Add(MessageFilter.All(m => m.Words, whole));
+        foreach (SearchTerm term in query.Terms.Where(t => t.Prefix))
+            filters.Add(MessageFilter.Regex(m => m.Words, new BsonRegularExpression("^" + System.Text.RegularExpressions.Regex.Escape(term.Words[^1]))));
+        if (user is not null)
+            filters.Add(MessageFilter.Eq(m => m.UserKey, Key(user)));
+        if (beforeId is { } before)
+            filters.Add(MessageFilter.Lt(m => m.Id, before));
+        return MessageFilter.And(filters);
+    }
+
+    /// <summary>Messages stored before search, not yet given their <c>words</c>.</summary>
+    public static FilterDefinition<MessageDocument> WithoutWords => MessageFilter.Exists(m => m.Words, false);
 
     // ---- bans, mutes, moderation log ----
 

@@ -1,0 +1,62 @@
+using Microsoft.Data.Sqlite;
+
+namespace RawSocketChat.Storage;
+
+/// <summary>
+/// Search, on the FTS5 index <c>messages_fts</c> (migration 10): the index is walked newest row first and joined to
+/// the messages by <c>search_row</c>, so a page of a common word costs its page, not every match. The query reaches
+/// FTS5 only as quoted strings built from folded words (<see cref="MatchExpression"/>): no user text is ever FTS5
+/// syntax.
+/// </summary>
+public sealed partial class SqliteChatStore
+{
+    public Task<IReadOnlyList<MessageRecord>> SearchMessagesAsync(SearchQuery query, IReadOnlyCollection<string> rooms, string? user, string? beforeId,
+        int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        if (rooms.Count == 0 || limit == 0)
+            return Task.FromResult<IReadOnlyList<MessageRecord>>([]);
+        return Task.FromResult(Read<IReadOnlyList<MessageRecord>>(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.Parameters.AddWithValue("$match", MatchExpression(query));
+            command.Parameters.AddWithValue("$limit", limit);
+            string[] roomParameters = rooms.Select((room, i) =>
+            {
+                command.Parameters.AddWithValue("$r" + i, Key(room));
+                return "$r" + i;
+            }).ToArray();
+            string filters = $"m.room_key IN ({string.Join(", ", roomParameters)}) AND m.deleted_at IS NULL";
+            if (user is not null)
+            {
+                filters += " AND m.user_key = $user";
+                command.Parameters.AddWithValue("$user", Key(user));
+            }
+            if (beforeId is not null)
+            {
+                // The row of the message the last page ended on: the index is ordered by rows, not ids.
+                filters += " AND f.rowid < (SELECT search_row FROM messages WHERE id = $before)";
+                command.Parameters.AddWithValue("$before", beforeId);
+            }
+            command.CommandText = $"""
+                SELECT {string.Join(", ", MessageColumns.Split(", ").Select(c => "m." + c))}
+                FROM messages_fts AS f JOIN messages AS m ON m.search_row = f.rowid
+                WHERE messages_fts MATCH $match AND {filters}
+                ORDER BY f.rowid DESC LIMIT $limit
+                """;
+            using SqliteDataReader reader = command.ExecuteReader();
+            var found = new List<MessageRecord>(Math.Min(limit, 256));
+            while (reader.Read())
+                found.Add(ReadMessage(reader));
+            reader.Close();
+            return Complete(connection, null, found);
+        }));
+    }
+
+    /// <summary>
+    /// The FTS5 query of <paramref name="query"/>: each term a quoted string (a phrase when it has several words),
+    /// <c>*</c> after a prefix, all joined by AND. The words are letters and digits only; a quote would be doubled.
+    /// </summary>
+    internal static string MatchExpression(SearchQuery query) =>
+        string.Join(" AND ", query.Terms.Select(t => "\"" + string.Join(' ', t.Words).Replace("\"", "\"\"") + "\"" + (t.Prefix ? "*" : "")));
+}
