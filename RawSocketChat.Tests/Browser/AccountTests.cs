@@ -70,5 +70,41 @@ public sealed class AccountTests(BrowserFixture fixture)
         await alice.ExpectInRoomAsync("lobby");
         await Expect(alice.Page.GetByLabel("Your color", new() { Exact = true })).ToHaveValueAsync("#10b981");
     }
+
+    [SkippableFact]
+    public async Task A_new_spelling_of_the_name_shows_at_once_for_both_people_and_after_a_reload()
+    {
+        IBrowser browser = fixture.RequireBrowser();
+        await using TestServer server = await BrowserFixture.StartServerAsync();
+        await using IBrowserContext aliceContext = await browser.NewContextAsync();
+        await using IBrowserContext bobContext = await browser.NewContextAsync();
+        ChatPage alice = await ChatPage.OpenAsync(aliceContext, server.HttpUri.ToString());
+        ChatPage bob = await ChatPage.OpenAsync(bobContext, server.HttpUri.ToString());
+        await alice.RegisterAsync("alice");
+        await bob.LogInAsGuestAsync("bob");
+        await alice.SayAsync("signed the old way");
+        await bob.ExpectMessageAsync("signed the old way");
+
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Change how your name is written" }).ClickAsync();
+        ILocator dialog = alice.Page.GetByRole(AriaRole.Dialog, new() { Name = "How your name is written" });
+        await dialog.GetByRole(AriaRole.Textbox, new() { Name = "Your name as written" }).FillAsync("AliCe");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+
+        await Expect(alice.Page.Locator("#me-name")).ToHaveTextAsync("AliCe");
+        await Expect(bob.Members.GetByText("AliCe", new() { Exact = true })).ToBeVisibleAsync();
+        await alice.SayAsync("signed the new way");
+        await Expect(bob.MessagesWith("signed the new way")).ToContainTextAsync("AliCe");
+        await Expect(bob.MessagesWith("signed the old way")).ToContainTextAsync("alice");
+
+        // Letters other than the case are another name: refused, and said so.
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Change how your name is written" }).ClickAsync();
+        await dialog.GetByRole(AriaRole.Textbox, new() { Name = "Your name as written" }).FillAsync("alicia");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(alice.Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Only the spelling can change");
+
+        await alice.Page.ReloadAsync();
+        await alice.ExpectInRoomAsync("lobby");
+        await Expect(alice.Page.Locator("#me-name")).ToHaveTextAsync("AliCe");
+    }
 }
 

@@ -125,4 +125,42 @@ public sealed class ChatPasswordTests
             Assert.Equal("#10b981", Text(later.AllReceived.First(m => ChatClient.Type(m) == "welcome").GetProperty("user"), "color"));
         }
     }
+
+    [Fact]
+    public async Task A_name_changes_only_its_spelling_everywhere_at_once_and_old_messages_keep_theirs()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        (ChatClient phone, _) = await ChatClient.RegisterAsync(server, "alice");
+        await using (phone)
+        {
+            await using ChatClient laptop = await LogInAsync(server, "alice", Old);
+            await using ChatClient bob = await ChatClient.GuestAsync(server, "bob");
+            await phone.JoinAsync("lobby");
+            await bob.JoinAsync("lobby");
+            string before = Id(await phone.AskAsync(new { type = "send", room = "lobby", text = "before" }));
+
+            JsonElement reply = await phone.AskAsync(new { type = "profile", name = "AliCe" });
+            Assert.Equal(("profile", "AliCe"), (ChatClient.Type(reply), Text(reply.GetProperty("user"), "name")));
+            Assert.Equal("AliCe", Text((await laptop.ReceiveAsync("profile")).GetProperty("user"), "name"));
+            JsonElement seen = await bob.ReceiveAsync(m => ChatClient.Type(m) == "presence" && Text(m, "event") == "profile");
+            Assert.Equal("AliCe", Text(seen, "user"));
+            await laptop.JoinAsync("lobby");
+            string after = Id(await laptop.AskAsync(new { type = "send", room = "lobby", text = "after" }));
+            Assert.Equal("AliCe", Text(await bob.ReceiveAsync(m => IsMessage(m, after)), "user"));
+            JsonElement history = await bob.AskAsync(new { type = "history", room = "lobby" });
+            Assert.Equal("alice", Text(history.GetProperty("messages").EnumerateArray().Single(m => Text(m, "id") == before), "user"));
+            await using (ChatClient carol = await ChatClient.GuestAsync(server, "carol"))
+                Assert.Contains((await carol.JoinAsync("lobby")).GetProperty("members").EnumerateArray(), m => Text(m, "name") == "AliCe");
+
+            AssertError(await phone.AskAsync(new { type = "profile", name = "alicia" }), "invalid_name"); // other letters: another name
+            AssertError(await phone.AskAsync(new { type = "profile", name = "a b" }), "invalid_name");
+            AssertError(await phone.AskAsync(new { type = "profile" }), "bad_request");
+            // A guest's spelling lasts as long as the name.
+            Assert.Equal("BOB", Text((await bob.AskAsync(new { type = "profile", name = "BOB" })).GetProperty("user"), "name"));
+
+            // Kept for the account: the next login (with any spelling) gets the new one, and so does a new session.
+            await using ChatClient later = await LogInAsync(server, "ALICE", Old);
+            Assert.Equal("AliCe", Text(later.AllReceived.First(m => ChatClient.Type(m) == "welcome").GetProperty("user"), "name"));
+        }
+    }
 }

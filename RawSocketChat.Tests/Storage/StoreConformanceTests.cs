@@ -107,6 +107,9 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.True(await Store.SetUserColorAsync("alice", "#10b981"));
         Assert.Equal("#10b981", (await Store.FindUserAsync("ALICE"))!.Color);
         Assert.False(await Store.SetUserColorAsync("nobody", "#10b981"));
+        Assert.True(await Store.SetUserNameSpellingAsync("alice", "ALICE"));
+        Assert.Equal("ALICE", (await Store.FindUserAsync("alice"))!.Name);
+        Assert.False(await Store.SetUserNameSpellingAsync("nobody", "NOBODY"));
         Assert.True(await Store.SetPasswordHashAsync("ALICE", "pbkdf2-sha256$1000$bmV3$bmV3"));
         Assert.Equal("pbkdf2-sha256$1000$bmV3$bmV3", (await Store.FindUserAsync("alice"))!.PasswordHash);
         Assert.False(await Store.SetPasswordHashAsync("nobody", "x"));

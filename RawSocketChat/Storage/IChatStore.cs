@@ -38,6 +38,12 @@ public interface IChatStore : IAsyncDisposable
     /// <summary>Changes a user's color; false when there is no such user.</summary>
     Task<bool> SetUserColorAsync(string name, string color, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Changes how a user's name is spelled (<paramref name="spelling"/> is the same name in other case, which the
+    /// caller checked); false when there is no such user. Messages keep the spelling they were sent with.
+    /// </summary>
+    Task<bool> SetUserNameSpellingAsync(string name, string spelling, CancellationToken cancellationToken = default);
+
     /// <summary>Replaces a user's password hash; false when there is no such user.</summary>
     Task<bool> SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default);
 

@@ -61,6 +61,16 @@ public sealed partial class SqliteChatStore
             return command.ExecuteNonQuery() == 1;
         }));
 
+    public Task<bool> SetUserNameSpellingAsync(string name, string spelling, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write(connection =>
+        {
+            using SqliteCommand command = connection.CreateCommand();
+            command.CommandText = "UPDATE users SET name = $spelling WHERE name_key = $key";
+            command.Parameters.AddWithValue("$spelling", spelling);
+            command.Parameters.AddWithValue("$key", Key(name));
+            return command.ExecuteNonQuery() == 1;
+        }));
+
     public Task<bool> SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default) =>
         Task.FromResult(Write(connection =>
         {

@@ -240,19 +240,38 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
     // ---- Profile ----
 
     /// <summary>
-    /// <c>profile {color}</c>: a new color, kept for an account (a guest's lasts as long as the name). It applies at
-    /// once — on every connection of the user (each told with <c>profile</c>), in member lists and presence, where the
-    /// others in the user's rooms see it (<c>presence</c> with event <c>profile</c>). Messages keep the color they
-    /// were sent with, as they keep their text.
+    /// <c>profile {color?, name?}</c>: a new color, or a new spelling of the name (the same letters in other case:
+    /// <c>alice</c> to <c>Alice</c> — a name is who someone is to everyone, so it does not change otherwise), kept for
+    /// an account (a guest's last as long as the name). They apply at once — on every connection of the user (each
+    /// told with <c>profile</c>), in member lists and presence, where the others in the user's rooms see it
+    /// (<c>presence</c> with event <c>profile</c>). Messages keep the color and spelling they were sent with, as they
+    /// keep their text.
     /// </summary>
     public async Task SetProfileAsync(ChatSession session, ChatUser user, ProfileCommand command)
     {
-        if (!Require(session, command.Ref, command.Color, "color") || !CheckColor(session, command.Ref, command.Color))
+        if (command.Color is null && command.Name is null)
+        {
+            session.SendError(ChatErrorCode.BadRequest, "give 'color', 'name' or both", command.Ref);
             return;
-        string color = command.Color!.ToLowerInvariant();
+        }
+        if (command.Color is not null && !CheckColor(session, command.Ref, command.Color))
+            return;
+        if (command.Name is not null && (!CheckName(session, command.Ref, command.Name) || NameRules.Key(command.Name) != user.Key))
+        {
+            if (NameRules.IsValidName(command.Name))
+                session.SendError(ChatErrorCode.InvalidName, $"only the spelling of '{user.Name}' can change: the same letters, in other case", command.Ref);
+            return;
+        }
+        string color = command.Color?.ToLowerInvariant() ?? user.Color;
+        string name = command.Name ?? user.Name;
         if (!user.IsGuest)
-            await metrics.StoreWrite.TimedAsync(() => store.SetUserColorAsync(user.Name, color));
-        ChatUser changed = user with { Color = color };
+        {
+            if (color != user.Color)
+                await metrics.StoreWrite.TimedAsync(() => store.SetUserColorAsync(user.Name, color));
+            if (name != user.Name)
+                await metrics.StoreWrite.TimedAsync(() => store.SetUserNameSpellingAsync(user.Name, name));
+        }
+        ChatUser changed = user with { Color = color, Name = name };
         presence.Update(changed);
         foreach (Room room in rooms.MembershipsOf(changed.Key))
         {
@@ -264,7 +283,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
             lock (device.SyncRoot)
             {
                 if (device.User is { } current && current.Key == changed.Key)
-                    device.User = current with { Color = color };
+                    device.User = current with { Color = color, Name = name };
                 else
                     continue;
             }

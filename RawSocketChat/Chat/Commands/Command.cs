@@ -46,8 +46,8 @@ public sealed record ReactionCommand(string? Ref, string? Room, string? Id, stri
 /// <summary><c>topic</c>: the room and its new topic (empty clears it).</summary>
 public sealed record TopicCommand(string? Ref, string? Room, string? Text) : Command(Ref);
 
-/// <summary><c>profile</c>: what the user changes about how they are shown (today: their color).</summary>
-public sealed record ProfileCommand(string? Ref, string? Color) : Command(Ref);
+/// <summary><c>profile</c>: what the user changes about how they are shown — their color, their name's spelling, or both.</summary>
+public sealed record ProfileCommand(string? Ref, string? Color, string? Name = null) : Command(Ref);
 
 /// <summary><c>password</c>: the current password and the new one.</summary>
 public sealed record PasswordCommand(string? Ref, string? Password, string? NewPassword) : Command(Ref);

@@ -52,7 +52,7 @@ internal static class CommandTable
             (in CommandFields f) => new ResumeCommand(f.Ref, f.Token), (m, s, _, c) => m.Accounts.ResumeAsync(s, c)),
         Spec("logout", CommandAccess.User, RateClass.Answered, Plain, (m, s, _, c) => m.Accounts.LogoutAsync(s, c)),
         Spec("profile", CommandAccess.User, RateClass.Answered,
-            (in CommandFields f) => new ProfileCommand(f.Ref, f.Color), (m, s, u, c) => m.Accounts.SetProfileAsync(s, u!, c)),
+            (in CommandFields f) => new ProfileCommand(f.Ref, f.Color, f.Name), (m, s, u, c) => m.Accounts.SetProfileAsync(s, u!, c)),
         Spec("password", CommandAccess.User, RateClass.Answered,
             (in CommandFields f) => new PasswordCommand(f.Ref, f.Password, f.NewPassword), (m, s, u, c) => m.Accounts.ChangePasswordAsync(s, u!, c)),
 

@@ -51,6 +51,10 @@ public sealed partial class MongoChatStore
     public Task<bool> SetUserColorAsync(string name, string color, CancellationToken cancellationToken = default) => Guard(async () =>
         (await _users.UpdateOneAsync(MongoQueries.UserByName(name), MongoQueries.SetColor(color), cancellationToken: cancellationToken)).MatchedCount == 1);
 
+    public Task<bool> SetUserNameSpellingAsync(string name, string spelling, CancellationToken cancellationToken = default) => Guard(async () =>
+        (await _users.UpdateOneAsync(MongoQueries.UserByName(name), MongoQueries.SetNameSpelling(spelling), cancellationToken: cancellationToken))
+            .MatchedCount == 1);
+
     public Task<bool> SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default) => Guard(async () =>
         (await _users.UpdateOneAsync(MongoQueries.UserByName(name), MongoQueries.SetPasswordHash(passwordHash), cancellationToken: cancellationToken))
             .MatchedCount == 1);

@@ -44,6 +44,9 @@ public static class MongoQueries
 
     public static UpdateDefinition<UserDocument> SetColor(string color) => Builders<UserDocument>.Update.Set(u => u.Color, color);
 
+    /// <summary>The name as shown; <c>nameKey</c>, what finds it, is the same by the caller's check.</summary>
+    public static UpdateDefinition<UserDocument> SetNameSpelling(string spelling) => Builders<UserDocument>.Update.Set(u => u.Name, spelling);
+
     public static UpdateDefinition<UserDocument> SetPasswordHash(string hash) => Builders<UserDocument>.Update.Set(u => u.PasswordHash, hash);
 
     /// <summary>A user's sessions, but the one with <paramref name="keep"/> (all of them when it is null).</summary>
