@@ -85,7 +85,7 @@ public sealed class AccountTests(BrowserFixture fixture)
         await alice.SayAsync("signed the old way");
         await bob.ExpectMessageAsync("signed the old way");
 
-        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Change how your name is written" }).ClickAsync();
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Spelling of your name" }).ClickAsync();
         ILocator dialog = alice.Page.GetByRole(AriaRole.Dialog, new() { Name = "How your name is written" });
         await dialog.GetByRole(AriaRole.Textbox, new() { Name = "Your name as written" }).FillAsync("AliCe");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
@@ -97,7 +97,7 @@ public sealed class AccountTests(BrowserFixture fixture)
         await Expect(bob.MessagesWith("signed the old way")).ToContainTextAsync("alice");
 
         // Letters other than the case are another name: refused, and said so.
-        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Change how your name is written" }).ClickAsync();
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Spelling of your name" }).ClickAsync();
         await dialog.GetByRole(AriaRole.Textbox, new() { Name = "Your name as written" }).FillAsync("alicia");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(alice.Page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Only the spelling can change");
@@ -106,5 +106,38 @@ public sealed class AccountTests(BrowserFixture fixture)
         await alice.ExpectInRoomAsync("lobby");
         await Expect(alice.Page.Locator("#me-name")).ToHaveTextAsync("AliCe");
     }
-}
 
+    [SkippableFact]
+    public async Task Deleting_the_account_signs_out_turns_its_messages_into_tombstones_for_others_and_retires_the_name()
+    {
+        IBrowser browser = fixture.RequireBrowser();
+        await using TestServer server = await BrowserFixture.StartServerAsync();
+        await using IBrowserContext aliceContext = await browser.NewContextAsync();
+        await using IBrowserContext bobContext = await browser.NewContextAsync();
+        ChatPage alice = await ChatPage.OpenAsync(aliceContext, server.HttpUri.ToString());
+        ChatPage bob = await ChatPage.OpenAsync(bobContext, server.HttpUri.ToString());
+        await alice.RegisterAsync("alice");
+        await bob.LogInAsGuestAsync("bob");
+        await alice.SayAsync("forget I said this");
+        await bob.ExpectMessageAsync("forget I said this");
+
+        await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Delete account…" }).ClickAsync();
+        ILocator dialog = alice.Page.GetByRole(AriaRole.Dialog, new() { Name = "Delete your account" });
+        await dialog.GetByLabel("Your password").FillAsync("not my password");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete my account" }).ClickAsync();
+        await Expect(dialog.GetByRole(AriaRole.Alert)).ToHaveTextAsync("That is not your password.");
+        await dialog.GetByLabel("Your password").FillAsync("correct horse battery");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete my account" }).ClickAsync();
+
+        await Expect(alice.LogInButton).ToBeVisibleAsync();
+        await Expect(alice.Page.Locator("#login-error")).ToHaveTextAsync("Your account was deleted.");
+        await Expect(bob.Messages.Filter(new() { HasText = "Message deleted by its author" })).ToHaveCountAsync(1);
+        await Expect(bob.Log).Not.ToContainTextAsync("forget I said this");
+        await Expect(bob.Members.GetByText("alice", new() { Exact = true })).ToHaveCountAsync(0);
+
+        // The name is retired: not even a guest may take it.
+        await alice.Name.FillAsync("alice");
+        await alice.LogInButton.ClickAsync();
+        await Expect(alice.Page.Locator("#login-error")).ToContainTextAsync("retired");
+    }
+}

@@ -172,6 +172,9 @@ public sealed class MessageWriterTests(ITestOutputHelper output)
         public Task<int> DeleteExpiredSessionsAsync(DateTime now, CancellationToken cancellationToken = default) => inner.DeleteExpiredSessionsAsync(now, cancellationToken);
         public Task<IReadOnlyList<MessageRecord>> SearchMessagesAsync(SearchQuery query, IReadOnlyCollection<string> rooms, string? user, string? beforeId, int limit,
             CancellationToken cancellationToken = default) => inner.SearchMessagesAsync(query, rooms, user, beforeId, limit, cancellationToken);
+        public Task<AccountDeletion?> DeleteUserAsync(string name, DateTime deletedAt, CancellationToken cancellationToken = default) =>
+            inner.DeleteUserAsync(name, deletedAt, cancellationToken);
+        public Task<bool> IsNameRetiredAsync(string name, CancellationToken cancellationToken = default) => inner.IsNameRetiredAsync(name, cancellationToken);
         public Task<bool> SetUserNameSpellingAsync(string name, string spelling, CancellationToken cancellationToken = default) =>
             inner.SetUserNameSpellingAsync(name, spelling, cancellationToken);
         public Task<bool> CreateRoomAsync(RoomRecord room, CancellationToken cancellationToken = default) => inner.CreateRoomAsync(room, cancellationToken);

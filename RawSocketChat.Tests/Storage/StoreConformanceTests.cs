@@ -626,6 +626,50 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(new UnreadCount(5, 1), await Store.CountUnreadAsync("alice", "lobby", read.Id, 100));
     }
 
+    // ---- Deleting an account ----
+
+    [SkippableFact]
+    public async Task Deleting_an_account_tombstones_its_messages_drops_its_traces_and_retires_the_name()
+    {
+        await Store.CreateUserAsync(User("Alice"));
+        await Store.CreateUserAsync(User("bob"));
+        await Store.CreateRoomAsync(new RoomRecord("lobby", null, T0));
+        await Store.AddRoomMemberAsync("lobby", "alice", T0);
+        await Store.AddRoomMemberAsync("lobby", "bob", T0);
+        await Store.CreateSessionAsync(new SessionRecord([7, 7, 7], "alice", T0, T0.AddDays(1)));
+        MessageRecord hers = Message("lobby", "alice", "mine, @bob", reference: "r1") with { Mentions = new(["bob"], false) };
+        MessageRecord his = Message("lobby", "bob", "his");
+        MessageRecord guest = Message("lobby", "alice", "a guest called alice is someone else", guest: true);
+        MessageRecord reply = Message("lobby", "bob", "about yours") with { ReplyTo = hers.Id };
+        await Store.AppendMessagesAsync([hers, his, guest, reply]);
+        await Store.AddReactionAsync(hers.Id, new ReactionRecord("👍", "bob", false, T0), 20);
+        await Store.AddReactionAsync(his.Id, new ReactionRecord("👍", "alice", false, T0), 20);
+        await Store.AddReactionAsync(his.Id, new ReactionRecord("🎉", "bob", false, T0), 20);
+        await Store.MarkReadAsync("alice", "lobby", his.Id);
+
+        Assert.Equal(new AccountDeletion(1), await Store.DeleteUserAsync("ALICE", T0.AddHours(1)));
+
+        Assert.Null(await Store.FindUserAsync("alice"));
+        Assert.True(await Store.IsNameRetiredAsync("alice"));
+        Assert.False(await Store.IsNameRetiredAsync("bob"));
+        Assert.False(await Store.CreateUserAsync(User("aLiCe"))); // never again, in any spelling
+        Assert.Null(await Store.FindSessionAsync([7, 7, 7], T0));
+        Assert.Equal(["bob"], (await Store.ListRoomMembersAsync("lobby")).Select(m => m.Name));
+        Assert.Empty(await Store.GetReadPositionsAsync("alice"));
+
+        MessageRecord[] page = (await Store.GetMessagesAsync("lobby", null, 10)).ToArray();
+        MessageRecord tombstone = page.Single(m => m.Id == hers.Id);
+        Assert.True(tombstone.Deleted);
+        Assert.Null(tombstone.DeletedByModerator); // deleted by its author, who asked
+        Assert.Equal(("", null, null, "r1"), (tombstone.Text, tombstone.Reactions, tombstone.Mentions, tombstone.Ref));
+        Assert.Equal(["🎉"], page.Single(m => m.Id == his.Id).Reactions!.Items.Select(r => r.Emoji));
+        Assert.False(page.Single(m => m.Id == guest.Id).Deleted);
+        Assert.True(page.Single(m => m.Id == reply.Id).Parent!.Deleted);
+        Assert.Empty(await SearchAsync("mine"));
+        Assert.Equal(new UnreadCount(1, 0), await Store.CountUnreadAsync("bob", "lobby", null, 100)); // the guest's; the tombstone no longer counts
+        Assert.Null(await Store.DeleteUserAsync("alice", T0.AddHours(2)));
+    }
+
     // ---- Search ----
 
     private async Task<string[]> SearchAsync(string query, string[]? rooms = null, string? user = null, string? before = null, int limit = 50) =>

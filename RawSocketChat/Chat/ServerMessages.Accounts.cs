@@ -48,6 +48,17 @@ public static partial class ServerMessages
         return End(writer);
     }
 
+    /// <summary>
+    /// <c>user_deleted</c>, to everyone logged in: the account is gone, its messages are tombstones and its reactions
+    /// removed — a client updates what it holds of them, without a message per message.
+    /// </summary>
+    public static ReadOnlySpan<byte> UserDeleted(string name)
+    {
+        Utf8JsonWriter writer = Begin("user_deleted");
+        writer.WriteString("user"u8, name);
+        return End(writer);
+    }
+
     /// <summary><c>profile</c>: the user as shown now, to each of their connections.</summary>
     public static ReadOnlySpan<byte> Profile(ChatUser user, string? reference)
     {

@@ -13,7 +13,7 @@ public sealed class ServerMetrics
 
     private long _connectionsOpened, _connectionsClosed;
     private readonly long[] _handshakeFailures = new long[HandshakeStatuses.Length + 1];
-    private long _rateLimitedMessages, _rateLimitedLogins, _floodDisconnects, _chatMessagesStored, _reactionsAdded, _reactionsRemoved, _readMarks, _passwordChanges, _searches, _rateLimitedSearches;
+    private long _rateLimitedMessages, _rateLimitedLogins, _floodDisconnects, _chatMessagesStored, _reactionsAdded, _reactionsRemoved, _readMarks, _passwordChanges, _searches, _rateLimitedSearches, _accountsDeleted;
 
     // Per message and per frame, from every connection's thread at once: striped, not one contended cache line.
     private readonly StripedCounter _messagesReceived = new(), _messagesSent = new(), _bytesReceived = new(), _bytesSent = new();
@@ -58,6 +58,7 @@ public sealed class ServerMetrics
     public void ReadMarked() => Interlocked.Increment(ref _readMarks);
     public void PasswordChanged() => Interlocked.Increment(ref _passwordChanges);
     public void Searched() => Interlocked.Increment(ref _searches);
+    public void AccountDeleted() => Interlocked.Increment(ref _accountsDeleted);
     public void SearchRateLimited() => Interlocked.Increment(ref _rateLimitedSearches);
 
     // ---- Reading ----
@@ -97,6 +98,7 @@ public sealed class ServerMetrics
             .Counter("rawsocketchat_chat_password_changes_total", "Passwords changed by their users (password).", Interlocked.Read(ref _passwordChanges))
             .Counter("rawsocketchat_chat_read_marks_total", "Read positions stored (read).", Interlocked.Read(ref _readMarks))
             .Counter("rawsocketchat_chat_searches_total", "Searches answered (search).", Interlocked.Read(ref _searches))
+            .Counter("rawsocketchat_chat_accounts_deleted_total", "Accounts deleted by their users (delete_account).", Interlocked.Read(ref _accountsDeleted))
             .Gauge("rawsocketchat_chat_users_online", "Names logged in now, guests included.", UsersOnline?.Invoke() ?? 0)
             .Gauge("rawsocketchat_chat_rooms", "Rooms, direct conversations included.", Rooms?.Invoke() ?? 0)
             .Histogram("rawsocketchat_store_seconds", "Time spent in the store, by operation.", "operation",

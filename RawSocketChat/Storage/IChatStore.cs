@@ -39,6 +39,19 @@ public interface IChatStore : IAsyncDisposable
     Task<bool> SetUserColorAsync(string name, string color, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Deletes an account, for good, as its user asked: every message it sent becomes a tombstone deleted by its
+    /// author (text, mentions and reactions gone; ids and refs stay, so pages do not shift), its reactions on others'
+    /// messages go, and so do its sessions, memberships and read positions. The name is retired: it can never be
+    /// registered again (<see cref="CreateUserAsync"/> refuses it) and <see cref="IsNameRetiredAsync"/> says so, because
+    /// what is keyed by a name — direct conversations, refs, mentions — must not pass to a stranger. Null when there is
+    /// no such user.
+    /// </summary>
+    Task<AccountDeletion?> DeleteUserAsync(string name, DateTime deletedAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether the name belonged to an account that was deleted (any spelling).</summary>
+    Task<bool> IsNameRetiredAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Changes how a user's name is spelled (<paramref name="spelling"/> is the same name in other case, which the
     /// caller checked); false when there is no such user. Messages keep the spelling they were sent with.
     /// </summary>

@@ -17,7 +17,8 @@ public sealed partial class SqliteChatStore
             using SqliteCommand command = connection.CreateCommand();
             command.CommandText = """
                 INSERT INTO users(name_key, name, password_hash, color, role, created_at)
-                VALUES ($key, $name, $hash, $color, $role, $created)
+                SELECT $key, $name, $hash, $color, $role, $created
+                WHERE NOT EXISTS (SELECT 1 FROM retired_names WHERE name_key = $key)
                 ON CONFLICT(name_key) DO NOTHING
                 """;
             command.Parameters.AddWithValue("$key", Key(user.Name));
@@ -40,6 +41,60 @@ public sealed partial class SqliteChatStore
                 ? new UserRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), RoleNames.Parse(reader.GetString(3)), FromMs(reader.GetInt64(4)))
                 : null;
         }));
+
+    public Task<AccountDeletion?> DeleteUserAsync(string name, DateTime deletedAt, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Write<AccountDeletion?>(connection =>
+        {
+            using SqliteTransaction transaction = connection.BeginTransaction();
+            string? spelling = Scalar(connection, transaction, "SELECT name FROM users WHERE name_key = $key", name) as string;
+            if (spelling is null)
+                return null;
+            // The account's messages first, while their rows still say whose they are: reactions and mention rows go
+            // with them, then each becomes an author's tombstone (the search index follows the text, by its trigger).
+            const string Own = "SELECT id FROM messages WHERE user_key = $key AND guest = 0 AND deleted_at IS NULL";
+            Execute(connection, transaction, $"DELETE FROM reactions WHERE message_id IN ({Own})", name);
+            Execute(connection, transaction, $"DELETE FROM message_mentions WHERE message_id IN ({Own})", name);
+            int messages = Execute(connection, transaction, """
+                UPDATE messages SET text = '', deleted_at = $at, mentions = NULL
+                WHERE user_key = $key AND guest = 0 AND deleted_at IS NULL
+                """, name, deletedAt);
+            Execute(connection, transaction, "DELETE FROM reactions WHERE user_key = $key AND guest = 0", name);
+            Execute(connection, transaction, "DELETE FROM read_positions WHERE user_key = $key", name);
+            Execute(connection, transaction, "INSERT OR IGNORE INTO retired_names(name_key, name, retired_at) VALUES ($key, $name, $at)", name, deletedAt, spelling);
+            // Sessions and memberships go with the row (ON DELETE CASCADE).
+            Execute(connection, transaction, "DELETE FROM users WHERE name_key = $key", name);
+            transaction.Commit();
+            return new AccountDeletion(messages);
+        }));
+
+    public Task<bool> IsNameRetiredAsync(string name, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Read(connection => Scalar(connection, null, "SELECT 1 FROM retired_names WHERE name_key = $key", name) is not null));
+
+    /// <summary>One statement on the user <paramref name="name"/> (<c>$key</c>; <c>$at</c> and <c>$name</c> when given); rows changed.</summary>
+    private static int Execute(SqliteConnection connection, SqliteTransaction transaction, string sql, string name, DateTime? at = null, string? spelling = null)
+    {
+        using SqliteCommand command = Command(connection, transaction, sql, name, at, spelling);
+        return command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql, string name)
+    {
+        using SqliteCommand command = Command(connection, transaction, sql, name, null, null);
+        return command.ExecuteScalar();
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, string name, DateTime? at, string? spelling)
+    {
+        SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$key", Key(name));
+        if (at is { } time)
+            command.Parameters.AddWithValue("$at", ToMs(time));
+        if (spelling is not null)
+            command.Parameters.AddWithValue("$name", spelling);
+        return command;
+    }
 
     public Task<bool> SetUserRoleAsync(string name, Role role, CancellationToken cancellationToken = default) =>
         Task.FromResult(Write(connection =>

@@ -183,6 +183,15 @@ internal static class SqliteMigrations
                 INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.search_row, old.text);
             END;
             """),
+        new(11, "deleted accounts", """
+            -- The names of deleted accounts, never to be registered again: direct conversations, refs and mentions are
+            -- keyed by names, and what was one person's must not pass to the next one to pick the name.
+            CREATE TABLE retired_names (
+                name_key   TEXT PRIMARY KEY,
+                name       TEXT NOT NULL,
+                retired_at INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            """),
     ];
 
     /// <summary>Brings the database up to the latest version; returns the versions applied.</summary>

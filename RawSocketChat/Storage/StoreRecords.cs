@@ -171,6 +171,9 @@ public readonly record struct ReactionOutcome(ReactionStatus Status, MessageReco
 /// </summary>
 public readonly record struct AppendResult(MessageRecord Stored, bool Duplicate);
 
+/// <summary>What <see cref="IChatStore.DeleteUserAsync"/> did: how many of the account's messages became tombstones.</summary>
+public readonly record struct AccountDeletion(int MessagesDeleted);
+
 // ---- Moderation ----
 
 /// <summary>

@@ -45,20 +45,22 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
             session.SendError(ChatErrorCode.NameTaken, $"'{name}' is in use right now", command.Ref);
             return;
         }
-        bool registered;
+        string? taken;
         try
         {
-            registered = await store.FindUserAsync(name) is not null;
+            taken = await store.FindUserAsync(name) is not null ? $"'{name}' is a registered name: log in with its password"
+                : await store.IsNameRetiredAsync(name) ? $"'{name}' belonged to an account that was deleted: the name is retired"
+                : null;
         }
         catch
         {
             presence.RemoveConnection(guest.Key);
             throw;
         }
-        if (registered)
+        if (taken is not null)
         {
             presence.RemoveConnection(guest.Key);
-            session.SendError(ChatErrorCode.NameTaken, $"'{name}' is a registered name: log in with its password", command.Ref);
+            session.SendError(ChatErrorCode.NameTaken, taken, command.Ref);
             return;
         }
 
@@ -145,7 +147,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
             if (!await store.CreateUserAsync(record))
             {
                 presence.CancelReservation(key);
-                session.SendError(ChatErrorCode.NameTaken, $"'{name}' is already registered", command.Ref);
+                session.SendError(ChatErrorCode.NameTaken, $"'{name}' is already registered, or retired with a deleted account", command.Ref);
                 return;
             }
             log.Info($"chat register id={session.Id} user={name} role={role.ToWire()} client={client}");
@@ -327,6 +329,72 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         metrics.PasswordChanged();
         log.Info($"chat password-changed id={session.Id} user={user.Name} sessions-revoked={revoked} connections-signed-out={signedOut}");
         session.Send(ServerMessages.PasswordChanged(revoked, signedOut, command.Ref));
+    }
+
+    // ---- Deleting one's account ----
+
+    /// <summary>
+    /// <c>delete_account {password}</c>: a registered user deletes their account, proving it is theirs with the password
+    /// (throttled like a login). Their messages become tombstones deleted by their author, their reactions go, and the
+    /// name is retired for good (<see cref="IChatStore.DeleteUserAsync"/> says why). Then, in memory: the rooms' cached
+    /// messages are read again, the user leaves every room, every connection of theirs is signed out (this one with
+    /// the ref), and everyone logged in gets <c>user_deleted</c> to update what they hold. Admins keep their accounts:
+    /// they are named by <c>--admin</c>, which would reserve the name again at the next start.
+    /// </summary>
+    public async Task DeleteAccountAsync(ChatSession session, ChatUser user, DeleteAccountCommand command)
+    {
+        if (user.IsGuest)
+        {
+            session.SendError(ChatErrorCode.Forbidden, "a guest has no account: log out, and the name is free again", command.Ref);
+            return;
+        }
+        if (user.IsAdmin)
+        {
+            session.SendError(ChatErrorCode.Forbidden, "an admin's account is named by --admin on the server: it cannot be deleted from the chat", command.Ref);
+            return;
+        }
+        if (!Require(session, command.Ref, command.Password, "password"))
+            return;
+        IPAddress client = session.Connection.ClientAddress;
+        if (IsThrottled(session, command.Ref, user.Key, client, "too many wrong passwords; try again later"))
+            return;
+        string password = command.Password!;
+        UserRecord? record = password.Length <= MaxPasswordLength ? await store.FindUserAsync(user.Name) : null;
+        if (record is null || !await HashWorkAsync(() => PasswordHasher.Verify(password, record.PasswordHash)))
+        {
+            loginThrottle.RecordFailure(user.Key, client, Environment.TickCount64);
+            session.SendError(ChatErrorCode.BadCredentials, "the password is wrong", command.Ref);
+            return;
+        }
+        loginThrottle.RecordSuccess(user.Key);
+
+        AccountDeletion? deleted = await metrics.StoreWrite.TimedAsync(() => store.DeleteUserAsync(user.Name, DateTime.UtcNow));
+        foreach (Room room in rooms.All)
+        {
+            IReadOnlyList<string> touched = room.RecentInvolving(user.Key);
+            if (touched.Count == 0)
+                continue;
+            await room.Mutations.WaitAsync();
+            try
+            {
+                foreach (string id in touched)
+                    if (await store.FindMessageAsync(id) is { } stored)
+                        room.ReplaceRecent(stored);
+            }
+            finally
+            {
+                room.Mutations.Release();
+            }
+        }
+        foreach (Room room in rooms.MembershipsOf(user.Key).ToList())
+            if (room.Leave(user, null, null))
+                roomList.Changed(room);
+        int signedOut = SignOutEverywhere(user.Key, except: session, reason: "account_deleted");
+        SignOut(session);
+        connections.SendToEveryone(ServerMessages.UserDeleted(user.Name));
+        metrics.AccountDeleted();
+        log.Info($"chat account-deleted id={session.Id} user={user.Name} messages={deleted?.MessagesDeleted ?? 0} connections-signed-out={signedOut}");
+        session.Send(ServerMessages.LoggedOut(command.Ref, "account_deleted"));
     }
 
     /// <summary>

@@ -52,6 +52,9 @@ public sealed record ProfileCommand(string? Ref, string? Color, string? Name = n
 /// <summary><c>password</c>: the current password and the new one.</summary>
 public sealed record PasswordCommand(string? Ref, string? Password, string? NewPassword) : Command(Ref);
 
+/// <summary><c>delete_account</c>: the account's password, as proof that its owner asks.</summary>
+public sealed record DeleteAccountCommand(string? Ref, string? Password) : Command(Ref);
+
 /// <summary><c>read</c>: the user has read the room up to this message.</summary>
 public sealed record ReadCommand(string? Ref, string? Room, string? Id) : Command(Ref);
 

@@ -55,6 +55,8 @@ internal static class CommandTable
             (in CommandFields f) => new ProfileCommand(f.Ref, f.Color, f.Name), (m, s, u, c) => m.Accounts.SetProfileAsync(s, u!, c)),
         Spec("password", CommandAccess.User, RateClass.Answered,
             (in CommandFields f) => new PasswordCommand(f.Ref, f.Password, f.NewPassword), (m, s, u, c) => m.Accounts.ChangePasswordAsync(s, u!, c)),
+        Spec("delete_account", CommandAccess.User, RateClass.Answered,
+            (in CommandFields f) => new DeleteAccountCommand(f.Ref, f.Password), (m, s, u, c) => m.Accounts.DeleteAccountAsync(s, u!, c)),
 
         // Rooms.
         Spec("rooms", CommandAccess.Anyone, RateClass.Answered, Plain, (m, s, _, c) => m.Rooms.ListRooms(s, c)),

@@ -334,6 +334,29 @@ public sealed class Room
         }
     }
 
+    /// <summary>
+    /// The ids of the cached messages a deleted account leaves traces in: its own (not a guest's of the same name) and
+    /// those it reacted to. The caller reads them again from the store and puts them back with <see cref="ReplaceRecent"/>.
+    /// </summary>
+    public IReadOnlyList<string> RecentInvolving(string userKey)
+    {
+        lock (_lock)
+            return _recent.Where(r => !r.Message.Guest && NameRules.Key(r.Message.User) == userKey
+                    || r.Message.Reactions?.Items.Any(reaction => reaction.Users.Any(u => NameRules.Key(u) == userKey)) == true)
+                .Select(r => r.Id).ToList();
+    }
+
+    /// <summary>
+    /// The cached copy of a message (and the quotes of the cached replies to it) takes the version read from the store,
+    /// without telling anyone: for changes the clients learn of in one event of their own (<c>user_deleted</c>).
+    /// The caller holds <see cref="Mutations"/>, so no edit or delete of the message can land in between.
+    /// </summary>
+    public void ReplaceRecent(MessageRecord stored)
+    {
+        lock (_lock)
+            ReplaceRecentLocked(stored);
+    }
+
     private MessageRecord? FindRecentLocked(string id)
     {
         for (int i = _recent.Count - 1; i >= 0; i--)

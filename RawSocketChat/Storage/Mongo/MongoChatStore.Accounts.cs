@@ -24,6 +24,10 @@ public sealed partial class MongoChatStore
             Role = user.Role.ToWire(),
             CreatedAt = MongoQueries.Utc(user.CreatedAt),
         };
+        // A deleted account's name is retired before its user document goes (DeleteUserAsync), so a registration that
+        // does not find the user finds the retired name.
+        if (await _retiredNames.Find(MongoQueries.RetiredName(user.Name)).AnyAsync(cancellationToken))
+            return false;
         try
         {
             UpdateResult result = await _users.UpdateOneAsync(MongoQueries.UserByName(user.Name), MongoQueries.InsertUser(document),
@@ -41,6 +45,37 @@ public sealed partial class MongoChatStore
         UserDocument? user = await _users.Find(MongoQueries.UserByName(name)).FirstOrDefaultAsync(cancellationToken);
         return user is null ? null : new UserRecord(user.Name, user.PasswordHash, user.Color, RoleNames.Parse(user.Role), user.CreatedAt);
     });
+
+    /// <summary>
+    /// No transaction (the in-memory test server has none, and a replica set would need one per call): the steps are
+    /// ordered so that an interruption leaves a state a retry finishes — the name retired first, so it is never free;
+    /// then the messages and reactions, idempotent; the user document last, so the account exists until its traces
+    /// are gone and the retry finds it.
+    /// </summary>
+    public Task<AccountDeletion?> DeleteUserAsync(string name, DateTime deletedAt, CancellationToken cancellationToken = default) =>
+        Guard<AccountDeletion?>(async () =>
+        {
+            UserDocument? user = await _users.Find(MongoQueries.UserByName(name)).FirstOrDefaultAsync(cancellationToken);
+            if (user is null)
+                return null;
+            if (!await _retiredNames.Find(MongoQueries.RetiredName(name)).AnyAsync(cancellationToken))
+                await _retiredNames.InsertOneAsync(new RetiredNameDocument
+                {
+                    Id = ObjectId.GenerateNewId(), Name = user.Name, NameKey = user.NameKey, RetiredAt = MongoQueries.Utc(deletedAt),
+                }, cancellationToken: cancellationToken);
+            // Reactions given: pulled from every message that has one, each change bumping the version that
+            // AddReactionAsync compares, so a reaction change racing this one retries on the new list.
+            await _messages.UpdateManyAsync(MongoQueries.ReactedBy(name), MongoQueries.PullReactionsOf(name), cancellationToken: cancellationToken);
+            UpdateResult tombstoned = await _messages.UpdateManyAsync(MongoQueries.LiveMessagesOf(name), MongoQueries.Delete(deletedAt),
+                cancellationToken: cancellationToken);
+            await _readPositions.DeleteManyAsync(MongoQueries.ReadPositionsOf(name), cancellationToken);
+            await _sessions.DeleteManyAsync(MongoQueries.SessionsOfUserExcept(name, null), cancellationToken);
+            await _users.DeleteOneAsync(MongoQueries.UserByName(name), cancellationToken);
+            return new AccountDeletion((int)tombstoned.ModifiedCount);
+        });
+
+    public Task<bool> IsNameRetiredAsync(string name, CancellationToken cancellationToken = default) => Guard(async () =>
+        await _retiredNames.Find(MongoQueries.RetiredName(name)).AnyAsync(cancellationToken));
 
     public Task<bool> SetUserRoleAsync(string name, Role role, CancellationToken cancellationToken = default) => Guard(async () =>
     {

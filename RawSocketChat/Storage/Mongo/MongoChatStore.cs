@@ -37,6 +37,7 @@ public sealed partial class MongoChatStore : IChatStore
     private readonly IMongoCollection<SanctionDocument> _mutes;
     private readonly IMongoCollection<ModerationDocument> _moderationLog;
     private readonly IMongoCollection<ReadPositionDocument> _readPositions;
+    private readonly IMongoCollection<RetiredNameDocument> _retiredNames;
     private int _disposed;
 
     private MongoChatStore(MongoClient client, IMongoDatabase database, string where)
@@ -52,6 +53,7 @@ public sealed partial class MongoChatStore : IChatStore
         _mutes = database.GetCollection<SanctionDocument>(MongoIndexes.Mutes);
         _moderationLog = database.GetCollection<ModerationDocument>(MongoIndexes.ModerationLog);
         _readPositions = database.GetCollection<ReadPositionDocument>(MongoIndexes.ReadPositions);
+        _retiredNames = database.GetCollection<RetiredNameDocument>(MongoIndexes.RetiredNames);
     }
 
     /// <summary>The database, with the store's write concern (for tests and tools).</summary>

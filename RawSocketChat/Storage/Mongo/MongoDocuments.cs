@@ -116,6 +116,15 @@ public sealed class MessageDocument
     [BsonElement("words"), BsonIgnoreIfNull] public List<string>? Words { get; set; }
 }
 
+/// <summary>The name of a deleted account (<c>retired_names</c>), which is never registered again.</summary>
+public sealed class RetiredNameDocument
+{
+    [BsonId] public ObjectId Id { get; set; }
+    [BsonElement("name")] public string Name { get; set; } = "";
+    [BsonElement("nameKey")] public string NameKey { get; set; } = "";
+    [BsonElement("retiredAt"), BsonDateTimeOptions(Kind = DateTimeKind.Utc)] public DateTime RetiredAt { get; set; }
+}
+
 /// <summary>A one-time data migration that has run (<c>migrations</c>): its name, and when.</summary>
 public sealed class MigrationDocument
 {

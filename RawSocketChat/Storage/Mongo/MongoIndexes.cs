@@ -20,6 +20,7 @@ public static class MongoIndexes
     public const string Mutes = "mutes";
     public const string ReadPositions = "read_positions";
     public const string Migrations = "migrations";
+    public const string RetiredNames = "retired_names";
 
     /// <summary>Names are unique ignoring case: one account per lower-case name.</summary>
     public static CreateIndexModel<UserDocument> UserName { get; } = new(
@@ -88,6 +89,11 @@ public static class MongoIndexes
         Builders<MessageDocument>.IndexKeys.Ascending(m => m.RoomKey).Ascending(m => m.Words).Descending(m => m.Id),
         new CreateIndexOptions { Name = "roomKey_words_id" });
 
+    /// <summary>A deleted account's name, looked up by every registration and guest login.</summary>
+    public static CreateIndexModel<RetiredNameDocument> RetiredName { get; } = new(
+        Builders<RetiredNameDocument>.IndexKeys.Ascending(r => r.NameKey),
+        new CreateIndexOptions { Name = "nameKey_unique", Unique = true });
+
     /// <summary>One read position per (user, room): <c>read</c> is an upsert on this key.</summary>
     public static CreateIndexModel<ReadPositionDocument> ReadPosition { get; } = new(
         Builders<ReadPositionDocument>.IndexKeys.Ascending(r => r.UserKey).Ascending(r => r.RoomKey),
@@ -114,6 +120,7 @@ public static class MongoIndexes
         await database.GetCollection<RoomDocument>(Rooms).Indexes.CreateManyAsync([RoomName], cancellationToken);
         await database.GetCollection<MessageDocument>(Messages).Indexes.CreateManyAsync([MessageHistory, MessageRef, MessageTime, MessageMentions, MessageWords], cancellationToken);
         await database.GetCollection<ReadPositionDocument>(ReadPositions).Indexes.CreateManyAsync([ReadPosition], cancellationToken);
+        await database.GetCollection<RetiredNameDocument>(RetiredNames).Indexes.CreateManyAsync([RetiredName], cancellationToken);
         await database.GetCollection<SanctionDocument>(Bans).Indexes.CreateManyAsync(ttl ? [SanctionName, SanctionExpiry] : [SanctionName], cancellationToken);
         await database.GetCollection<SanctionDocument>(Mutes).Indexes.CreateManyAsync(ttl ? [SanctionName, SanctionExpiry] : [SanctionName], cancellationToken);
         // moderation_log needs only its _id index: pages are read by id, like history.

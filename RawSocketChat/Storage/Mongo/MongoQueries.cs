@@ -195,6 +195,23 @@ public static class MongoQueries
 
     public static FilterDefinition<MessageDocument> UnreadMentions(string user, string room, ObjectId? after) => Unread(user, room, after, mentioning: true);
 
+    public static FilterDefinition<ReadPositionDocument> ReadPositionsOf(string user) => Builders<ReadPositionDocument>.Filter.Eq(r => r.UserKey, Key(user));
+
+    public static FilterDefinition<RetiredNameDocument> RetiredName(string name) => Builders<RetiredNameDocument>.Filter.Eq(r => r.NameKey, Key(name));
+
+    /// <summary>An account's messages that are not deleted yet (a guest of the same name is someone else).</summary>
+    public static FilterDefinition<MessageDocument> LiveMessagesOf(string user) =>
+        MessageFilter.Eq(m => m.UserKey, Key(user)) & MessageFilter.Eq(m => m.Guest, false) & MessageFilter.Eq(m => m.DeletedAt, null);
+
+    /// <summary>Messages with a reaction of the account.</summary>
+    public static FilterDefinition<MessageDocument> ReactedBy(string user) => MessageFilter.ElemMatch(m => m.Reactions, ReactionOf(user));
+
+    public static UpdateDefinition<MessageDocument> PullReactionsOf(string user) =>
+        Builders<MessageDocument>.Update.PullFilter(m => m.Reactions, ReactionOf(user)).Inc(m => m.ReactionsVersion, 1);
+
+    private static FilterDefinition<ReactionDocument> ReactionOf(string user) =>
+        Builders<ReactionDocument>.Filter.Eq(r => r.UserKey, Key(user)) & Builders<ReactionDocument>.Filter.Eq(r => r.Guest, false);
+
     public static FilterDefinition<ReadPositionDocument> ReadPositionOf(string user, string room) =>
         Builders<ReadPositionDocument>.Filter.Eq(r => r.UserKey, Key(user)) & Builders<ReadPositionDocument>.Filter.Eq(r => r.RoomKey, Key(room));
 
