@@ -146,7 +146,7 @@ internal static class SearchCommand
     // ---- Queries ----
 
     /// <summary>One query to run: its text (as a user types it), scope, and for a second page the word of its first.</summary>
-    private sealed record Query(string Text, SearchQuery Parsed, string[] Rooms, bool SecondPage);
+    private sealed record Query(string Text, SearchQuery Parsed, string[] Rooms, bool SecondPage, string? User = null);
 
     private sealed class Kind(string name, string terms)
     {
@@ -168,7 +168,7 @@ internal static class SearchCommand
         var kinds = new List<Kind>();
         int kindIndex = 0;
 
-        void Add(string name, string terms, Func<SplitMix64, (string Text, string[]? Rooms)> make, bool secondPage = false)
+        void Add(string name, string terms, Func<SplitMix64, (string Text, string[]? Rooms)> make, bool secondPage = false, Func<SplitMix64, string>? user = null)
         {
             var kind = new Kind(name, terms);
             var rng = new SplitMix64(SearchCorpus.Hash(options.Seed, 0x5EA2C4_0000L + kindIndex++));
@@ -178,7 +178,7 @@ internal static class SearchCommand
                 rooms ??= Scope(rng, options.Rooms, options.MemberOf, null);
                 SearchQuery parsed = SearchQuery.Parse(text, MaxTerms, out string? error)
                     ?? throw new InvalidOperationException($"query '{text}' of kind {name} does not parse: {error}");
-                (i < warmup ? kind.Warmup : kind.Measured).Add(new Query(text, parsed, rooms, secondPage));
+                (i < warmup ? kind.Warmup : kind.Measured).Add(new Query(text, parsed, rooms, secondPage, user?.Invoke(rng)));
             }
             kinds.Add(kind);
         }
@@ -207,6 +207,10 @@ internal static class SearchCommand
         Add("accent", "cafe naive resume ÆRØ (folded)", rng => (SearchCorpus.FoldedQueries[rng.Below(SearchCorpus.FoldedQueries.Length)], null));
         Add("one room", "rank 11–200, scope 1 room", rng => (Rank(rng, 11, 200), Scope(rng, options.Rooms, 1, null)));
         Add("page 2", "rank 1–50, before = page 1's last", rng => (Rank(rng, 1, 50), null), secondPage: true);
+        // The worst case for an index walked in time order: a word in a large share of messages, none in the scope (a
+        // quiet room), or from one author among a thousand.
+        Add("empty scope", "rank 1–10, scope a room without messages", rng => (Rank(rng, 1, 10), ["quiet"]));
+        Add("one author", "rank 1–10, by one of 1,000 users", rng => (Rank(rng, 1, 10), null), user: rng => $"u{rng.Below(1000)}");
         return kinds;
     }
 
@@ -254,7 +258,7 @@ internal static class SearchCommand
             string? before = null;
             if (query.SecondPage)
             {
-                IReadOnlyList<MessageRecord> first = await store.SearchMessagesAsync(query.Parsed, query.Rooms, null, null, asked);
+                IReadOnlyList<MessageRecord> first = await store.SearchMessagesAsync(query.Parsed, query.Rooms, query.User, null, asked);
                 if (first.Count <= options.Limit)
                 {
                     if (record is not null)
@@ -264,7 +268,7 @@ internal static class SearchCommand
                 before = first[options.Limit - 1].Id; // the last message shown on the first page
             }
             long start = Stopwatch.GetTimestamp();
-            IReadOnlyList<MessageRecord> found = await store.SearchMessagesAsync(query.Parsed, query.Rooms, null, before, asked);
+            IReadOnlyList<MessageRecord> found = await store.SearchMessagesAsync(query.Parsed, query.Rooms, query.User, before, asked);
             long elapsed = Stopwatch.GetTimestamp() - start;
             if (record is null)
                 return;

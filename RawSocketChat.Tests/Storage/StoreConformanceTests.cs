@@ -717,6 +717,10 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(["ship it later"], await SearchAsync("ship"));
         Assert.Empty(await SearchAsync("was deleted"));
         Assert.Empty(await SearchAsync("deploy", []));
+        // Names the index would split alike ("dev-ops", "dev_ops") stay apart: the index narrows, the keys decide.
+        await Store.AppendMessagesAsync([Message("dev-ops", "a-b", "deploy one"), Message("dev_ops", "a_b", "deploy two")]);
+        Assert.Equal(["deploy one"], await SearchAsync("deploy", ["dev-ops"]));
+        Assert.Equal(["deploy two"], await SearchAsync("deploy", ["dev-ops", "dev_ops"], user: "a_b"));
         // What comes back is the message as stored, like history.
         MessageRecord found = (await Store.SearchMessagesAsync(SearchQuery.Parse("noon", 8, out _)!, ["lobby"], null, null, 10)).Single();
         Assert.Equal(lobby, found);

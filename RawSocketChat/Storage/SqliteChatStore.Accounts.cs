@@ -51,13 +51,13 @@ public sealed partial class SqliteChatStore
                 return null;
             // The account's messages first, while their rows still say whose they are: reactions and mention rows go
             // with them, then each becomes an author's tombstone (the search index follows the text, by its trigger).
-            const string Own = "SELECT id FROM messages WHERE user_key = $key AND guest = 0 AND deleted_at IS NULL";
+            // "room_key IN rooms" lets the (room_key, user_key, guest) index find them room by room: no scan of every
+            // message for a rare operation, and no index of its own that every append would pay for.
+            const string Mine = "room_key IN (SELECT name_key FROM rooms) AND user_key = $key AND guest = 0 AND deleted_at IS NULL";
+            const string Own = "SELECT id FROM messages WHERE " + Mine;
             Execute(connection, transaction, $"DELETE FROM reactions WHERE message_id IN ({Own})", name);
             Execute(connection, transaction, $"DELETE FROM message_mentions WHERE message_id IN ({Own})", name);
-            int messages = Execute(connection, transaction, """
-                UPDATE messages SET text = '', deleted_at = $at, mentions = NULL
-                WHERE user_key = $key AND guest = 0 AND deleted_at IS NULL
-                """, name, deletedAt);
+            int messages = Execute(connection, transaction, $"UPDATE messages SET text = '', deleted_at = $at, mentions = NULL WHERE {Mine}", name, deletedAt);
             Execute(connection, transaction, "DELETE FROM reactions WHERE user_key = $key AND guest = 0", name);
             Execute(connection, transaction, "DELETE FROM read_positions WHERE user_key = $key", name);
             Execute(connection, transaction, "INSERT OR IGNORE INTO retired_names(name_key, name, retired_at) VALUES ($key, $name, $at)", name, deletedAt, spelling);

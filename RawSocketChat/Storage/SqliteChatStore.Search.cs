@@ -19,7 +19,7 @@ public sealed partial class SqliteChatStore
         return Task.FromResult(Read<IReadOnlyList<MessageRecord>>(connection =>
         {
             using SqliteCommand command = connection.CreateCommand();
-            command.Parameters.AddWithValue("$match", MatchExpression(query));
+            command.Parameters.AddWithValue("$match", MatchExpression(query, rooms.Select(Key).ToArray(), user is null ? null : Key(user)));
             command.Parameters.AddWithValue("$limit", limit);
             string[] roomParameters = rooms.Select((room, i) =>
             {
@@ -53,10 +53,24 @@ public sealed partial class SqliteChatStore
         }));
     }
 
+    /// <summary>At most this many rooms are named to the index (an OR of that many lists); a wider search is narrowed by SQL alone.</summary>
+    internal const int MaxRoomsInMatch = 32;
+
     /// <summary>
-    /// The FTS5 query of <paramref name="query"/>: each term a quoted string (a phrase when it has several words),
-    /// <c>*</c> after a prefix, all joined by AND. The words are letters and digits only; a quote would be doubled.
+    /// The FTS5 query of <paramref name="query"/>: each term a quoted string in the <c>text</c> column (a phrase when it
+    /// has several words, <c>*</c> after a prefix), all joined by AND; then, to let the index skip what is not theirs,
+    /// the rooms (when few) and the author as phrases of their columns. The SQL filters stay the authority: the
+    /// tokenizer reads <c>dev-ops</c> and <c>dev_ops</c> alike, the exact key comparison does not. Words are letters
+    /// and digits and keys letters, digits, '_' and '-'; a quote would be doubled all the same.
     /// </summary>
-    internal static string MatchExpression(SearchQuery query) =>
-        string.Join(" AND ", query.Terms.Select(t => "\"" + string.Join(' ', t.Words).Replace("\"", "\"\"") + "\"" + (t.Prefix ? "*" : "")));
+    internal static string MatchExpression(SearchQuery query, IReadOnlyList<string> roomKeys, string? userKey)
+    {
+        static string Quote(string text) => "\"" + text.Replace("\"", "\"\"") + "\"";
+        var parts = query.Terms.Select(t => "text : " + Quote(string.Join(' ', t.Words)) + (t.Prefix ? "*" : "")).ToList();
+        if (roomKeys.Count <= MaxRoomsInMatch)
+            parts.Add("(" + string.Join(" OR ", roomKeys.Select(r => "room_key : " + Quote(r))) + ")");
+        if (userKey is not null)
+            parts.Add("user_key : " + Quote(userKey));
+        return string.Join(" AND ", parts);
+    }
 }

@@ -167,20 +167,24 @@ internal static class SqliteMigrations
             CREATE UNIQUE INDEX messages_by_search_row ON messages(search_row);
             -- External content: the index holds the words, the text stays in messages alone. unicode61 with
             -- remove_diacritics 2 folds case and accents; SearchText in the code is the same rule for MongoDB.
-            CREATE VIRTUAL TABLE messages_fts USING fts5(text, content = 'messages', content_rowid = 'search_row',
-                tokenize = 'unicode61 remove_diacritics 2');
+            -- room_key and user_key are indexed too, so that a search of a few rooms (or one author) is narrowed by the
+            -- index itself instead of walking every match of a common word in time order to find theirs. prefix '2 3'
+            -- indexes the first 2 and 3 letters of every word: without it, 'wo*' merges the lists of every word that
+            -- starts so (300,000 entries in a million messages) before the first result.
+            CREATE VIRTUAL TABLE messages_fts USING fts5(text, room_key, user_key, content = 'messages', content_rowid = 'search_row',
+                tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
             INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
             -- Kept in step by triggers, so no write of messages can forget it. A delete empties the text, which takes
             -- the message's words out of the index: a tombstone is never found.
             CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-                INSERT INTO messages_fts(rowid, text) VALUES (new.search_row, new.text);
+                INSERT INTO messages_fts(rowid, text, room_key, user_key) VALUES (new.search_row, new.text, new.room_key, new.user_key);
             END;
             CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
-                INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.search_row, old.text);
-                INSERT INTO messages_fts(rowid, text) VALUES (new.search_row, new.text);
+                INSERT INTO messages_fts(messages_fts, rowid, text, room_key, user_key) VALUES ('delete', old.search_row, old.text, old.room_key, old.user_key);
+                INSERT INTO messages_fts(rowid, text, room_key, user_key) VALUES (new.search_row, new.text, new.room_key, new.user_key);
             END;
             CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-                INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.search_row, old.text);
+                INSERT INTO messages_fts(messages_fts, rowid, text, room_key, user_key) VALUES ('delete', old.search_row, old.text, old.room_key, old.user_key);
             END;
             """),
         new(11, "deleted accounts", """
