@@ -79,7 +79,7 @@ public sealed class SearchQueryTests
                 .SelectMany(word => Gen.Elements(word, word + "*", "\"" + word + "\"", "\"" + word + " " + "brown\"")), count)
         select string.Join(' ', terms);
 
-    [Property(MaxTest = 60)]
+    [Property(MaxTest = 100)]
     public Property The_word_rule_finds_exactly_what_the_fts5_index_finds() =>
         Prop.ForAll(Arb.From(Gen.ListOf(Texts, 12)), Arb.From(Queries), (texts, text) =>
         {

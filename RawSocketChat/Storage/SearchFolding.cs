@@ -5,8 +5,8 @@ namespace RawSocketChat.Storage;
 /// each precomposed Latin letter whose canonical decomposition is a letter and combining marks maps to that letter —
 /// <c>é</c> to <c>e</c>, <c>Ǻ</c> to <c>A</c> — as SQLite's <c>remove_diacritics</c> does, and like it no other script
 /// (<c>ώ</c> stays <c>ώ</c>); combining marks themselves (U+0300–U+036F, text typed decomposed) are dropped. Letters
-/// without a decomposition (<c>ø</c>, <c>ł</c>, <c>ß</c>) stay, as they do in SQLite. A property test
-/// (SearchQueryTests) holds this to what FTS5 finds.
+/// without a decomposition (<c>ø</c>, <c>ł</c>, <c>ß</c>) stay, as they do in SQLite. Both stores index the words
+/// folded by this table (SQLite's FTS5 is given them already folded), so what matters is that it is one table.
 /// <para>
 /// Generated once from Python's <c>unicodedata</c> (Unicode 14.0.0): for U+00C0–U+024F and U+1E00–U+1EFF, every
 /// letter whose NFD is a letter followed only by marks of category Mn. 497 letters; regenerate rather than

@@ -113,9 +113,10 @@ public sealed record SearchQuery(IReadOnlyList<SearchTerm> Terms)
 
 /// <summary>
 /// What a word is, for search: a run of letters and digits, folded so that case and accents do not matter
-/// (<c>Café</c>, <c>CAFE</c> and <c>cafe</c> are one word). It is the rule of SQLite's <c>unicode61</c> tokenizer
-/// with <c>remove_diacritics 2</c>, which the SQLite store's index uses, written out for the store that has no such
-/// tokenizer (MongoDB) and for the query. A script written without spaces (Chinese, Japanese) is one word per run.
+/// (<c>Café</c>, <c>CAFE</c> and <c>cafe</c> are one word), after the rule of SQLite's <c>unicode61</c> tokenizer with
+/// <c>remove_diacritics 2</c>. It is the one rule: MongoDB's word index stores these words, SQLite's FTS5 index is fed
+/// them (not the text, which unicode61 would read its own way), and the query is read by it too. A script written
+/// without spaces (Chinese, Japanese) is one word per run.
 /// (<see cref="SearchFolding"/> answers "drop" with a NUL, which is no letter to keep anyway.)
 /// </summary>
 public static class SearchText
@@ -142,6 +143,9 @@ public static class SearchText
             words.Add(folded[start..]);
         return words;
     }
+
+    /// <summary>The words of <paramref name="text"/> separated by spaces: what SQLite's FTS5 index is given to index.</summary>
+    public static string Index(string text) => string.Join(' ', Words(text));
 
     /// <summary>The distinct words of <paramref name="text"/>: what a word index stores for a message.</summary>
     public static List<string> DistinctWords(string text) => Words(text).Distinct(StringComparer.Ordinal).ToList();

@@ -21,12 +21,9 @@ public sealed partial class SqliteChatStore
             using SqliteCommand command = connection.CreateCommand();
             command.Parameters.AddWithValue("$match", MatchExpression(query, rooms.Select(Key).ToArray(), user is null ? null : Key(user)));
             command.Parameters.AddWithValue("$limit", limit);
-            string[] roomParameters = rooms.Select((room, i) =>
-            {
-                command.Parameters.AddWithValue("$r" + i, Key(room));
-                return "$r" + i;
-            }).ToArray();
-            string filters = $"m.room_key IN ({string.Join(", ", roomParameters)}) AND m.deleted_at IS NULL";
+            // One parameter however many rooms a user is in (SQLite allows 32,766 per statement).
+            command.Parameters.AddWithValue("$rooms", System.Text.Json.JsonSerializer.Serialize(rooms.Select(Key)));
+            string filters = "m.room_key IN (SELECT value FROM json_each($rooms)) AND m.deleted_at IS NULL";
             if (user is not null)
             {
                 filters += " AND m.user_key = $user";
@@ -57,7 +54,7 @@ public sealed partial class SqliteChatStore
     internal const int MaxRoomsInMatch = 32;
 
     /// <summary>
-    /// The FTS5 query of <paramref name="query"/>: each term a quoted string in the <c>text</c> column (a phrase when it
+    /// The FTS5 query of <paramref name="query"/>: each term a quoted string in the <c>words</c> column (a phrase when it
     /// has several words, <c>*</c> after a prefix), all joined by AND; then, to let the index skip what is not theirs,
     /// the rooms (when few) and the author as phrases of their columns. The SQL filters stay the authority: the
     /// tokenizer reads <c>dev-ops</c> and <c>dev_ops</c> alike, the exact key comparison does not. Words are letters
@@ -66,7 +63,7 @@ public sealed partial class SqliteChatStore
     internal static string MatchExpression(SearchQuery query, IReadOnlyList<string> roomKeys, string? userKey)
     {
         static string Quote(string text) => "\"" + text.Replace("\"", "\"\"") + "\"";
-        var parts = query.Terms.Select(t => "text : " + Quote(string.Join(' ', t.Words)) + (t.Prefix ? "*" : "")).ToList();
+        var parts = query.Terms.Select(t => "words : " + Quote(string.Join(' ', t.Words)) + (t.Prefix ? "*" : "")).ToList();
         if (roomKeys.Count <= MaxRoomsInMatch)
             parts.Add("(" + string.Join(" OR ", roomKeys.Select(r => "room_key : " + Quote(r))) + ")");
         if (userKey is not null)

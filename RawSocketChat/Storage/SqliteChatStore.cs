@@ -54,6 +54,8 @@ public sealed partial class SqliteChatStore : IChatStore
                     throw new InvalidOperationException($"cannot switch the database to WAL mode (got '{mode}')");
             }
             Execute(_writer, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+            // What the search index is fed (migration 10's triggers): only the writer writes messages, so only it needs it.
+            _writer.CreateFunction("search_words", (string text) => SearchText.Index(text), isDeterministic: true);
             AppliedMigrations = SqliteMigrations.Apply(_writer);
         }
         catch

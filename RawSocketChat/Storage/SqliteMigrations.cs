@@ -165,26 +165,30 @@ internal static class SqliteMigrations
             FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS n FROM messages) AS numbered
             WHERE messages.id = numbered.id;
             CREATE UNIQUE INDEX messages_by_search_row ON messages(search_row);
-            -- External content: the index holds the words, the text stays in messages alone. unicode61 with
-            -- remove_diacritics 2 folds case and accents; SearchText in the code is the same rule for MongoDB.
+            -- Contentless: FTS5 keeps the index alone (the text stays in messages) and indexes what search_words
+            -- gives it — the message's words by SearchText, the one rule MongoDB's index and the query also use —
+            -- rather than its own reading of the text: unicode61 takes some symbols (an emoji of Unicode 7) for word
+            -- characters, which would put a word between the two of a phrase. The words are folded already, so
+            -- unicode61 only splits them at the spaces. search_words is the server's function (SqliteChatStore).
             -- room_key and user_key are indexed too, so that a search of a few rooms (or one author) is narrowed by the
             -- index itself instead of walking every match of a common word in time order to find theirs. prefix '2 3'
             -- indexes the first 2 and 3 letters of every word: without it, 'wo*' merges the lists of every word that
             -- starts so (300,000 entries in a million messages) before the first result.
-            CREATE VIRTUAL TABLE messages_fts USING fts5(text, room_key, user_key, content = 'messages', content_rowid = 'search_row',
-                tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
-            INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+            CREATE VIRTUAL TABLE messages_fts USING fts5(words, room_key, user_key, content = '', contentless_delete = 1,
+                tokenize = 'unicode61 remove_diacritics 0', prefix = '2 3');
+            INSERT INTO messages_fts(rowid, words, room_key, user_key)
+            SELECT search_row, search_words(text), room_key, user_key FROM messages;
             -- Kept in step by triggers, so no write of messages can forget it. A delete empties the text, which takes
             -- the message's words out of the index: a tombstone is never found.
             CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-                INSERT INTO messages_fts(rowid, text, room_key, user_key) VALUES (new.search_row, new.text, new.room_key, new.user_key);
+                INSERT INTO messages_fts(rowid, words, room_key, user_key) VALUES (new.search_row, search_words(new.text), new.room_key, new.user_key);
             END;
             CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
-                INSERT INTO messages_fts(messages_fts, rowid, text, room_key, user_key) VALUES ('delete', old.search_row, old.text, old.room_key, old.user_key);
-                INSERT INTO messages_fts(rowid, text, room_key, user_key) VALUES (new.search_row, new.text, new.room_key, new.user_key);
+                DELETE FROM messages_fts WHERE rowid = old.search_row;
+                INSERT INTO messages_fts(rowid, words, room_key, user_key) VALUES (new.search_row, search_words(new.text), new.room_key, new.user_key);
             END;
             CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-                INSERT INTO messages_fts(messages_fts, rowid, text, room_key, user_key) VALUES ('delete', old.search_row, old.text, old.room_key, old.user_key);
+                DELETE FROM messages_fts WHERE rowid = old.search_row;
             END;
             """),
         new(11, "deleted accounts", """

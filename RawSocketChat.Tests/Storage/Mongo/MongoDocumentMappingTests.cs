@@ -77,7 +77,7 @@ public sealed class MongoDocumentMappingTests
         MessageDocument back = RoundTrip(document, """
             { "_id" : ObjectId("6b0954a000000000000000a3"), "room" : "Lobby", "roomKey" : "lobby", "user" : "Alice", "userKey" : "alice",
               "guest" : true, "color" : "#ef4444", "text" : "line 1\nline 2 — ünïcödé 🙂 \"q\" \\", "ts" : ISODate("2026-11-27T10:00:00.123Z"),
-              "ref" : "c17" }
+              "ref" : "c17", "words" : ["line", "1", "2", "unicode", "q"] }
             """);
         Assert.Equal(record, MongoChatStore.ToRecord(back));
     }

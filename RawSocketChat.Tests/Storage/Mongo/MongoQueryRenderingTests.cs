@@ -155,14 +155,15 @@ public sealed class MongoQueryRenderingTests
     {
         Expect("""{ "_id" : ObjectId("6b0954a000000000000000a3") }""", MongoQueries.MessageById(Id));
         Expect("""{ "_id" : ObjectId("6b0954a000000000000000a3"), "deletedAt" : null }""", MongoQueries.LiveMessage(Id));
-        Expect("""{ "$set" : { "text" : "fixed", "editedAt" : ISODate("2026-11-27T10:00:00.123Z") }, "$unset" : { "mentions" : 1, "mentionsRoom" : 1, "mentionKeys" : 1 } }""",
+        // The words of search are replaced with the text, and emptied with it.
+        Expect("""{ "$set" : { "text" : "fixed", "editedAt" : ISODate("2026-11-27T10:00:00.123Z"), "words" : ["fixed"] }, "$unset" : { "mentions" : 1, "mentionsRoom" : 1, "mentionKeys" : 1 } }""",
             MongoQueries.Edit("fixed", T0));
         Expect("""
-            { "$set" : { "text" : "@Bob", "editedAt" : ISODate("2026-11-27T10:00:00.123Z"), "mentions" : ["Bob"], "mentionKeys" : ["@room", "bob"], "mentionsRoom" : true } }
+            { "$set" : { "text" : "@Bob", "editedAt" : ISODate("2026-11-27T10:00:00.123Z"), "words" : ["bob"], "mentions" : ["Bob"], "mentionKeys" : ["@room", "bob"], "mentionsRoom" : true } }
             """, MongoQueries.Edit("@Bob", T0, new MessageMentions(["Bob"], Room: true)));
-        Expect("""{ "$set" : { "text" : "", "deletedAt" : ISODate("2026-11-27T10:00:00.123Z") }, "$unset" : { "reactions" : 1, "mentions" : 1, "mentionsRoom" : 1, "mentionKeys" : 1 } }""",
+        Expect("""{ "$set" : { "text" : "", "deletedAt" : ISODate("2026-11-27T10:00:00.123Z"), "words" : [] }, "$unset" : { "reactions" : 1, "mentions" : 1, "mentionsRoom" : 1, "mentionKeys" : 1 } }""",
             MongoQueries.Delete(T0));
-        Expect("""{ "$set" : { "text" : "", "deletedAt" : ISODate("2026-11-27T10:00:00.123Z"), "deletedByModerator" : "mod" }, "$unset" : { "reactions" : 1, "mentions" : 1, "mentionsRoom" : 1, "mentionKeys" : 1 } }""",
+        Expect("""{ "$set" : { "text" : "", "deletedAt" : ISODate("2026-11-27T10:00:00.123Z"), "words" : [], "deletedByModerator" : "mod" }, "$unset" : { "reactions" : 1, "mentions" : 1, "mentionsRoom" : 1, "mentionKeys" : 1 } }""",
             MongoQueries.Delete(T0, moderator: "mod"));
     }
 

@@ -66,7 +66,7 @@ public sealed class MongoStoreTests : IAsyncLifetime
 
         Assert.Equal(Sorted(BsonDocument.Parse($$"""
             { "_id" : ObjectId("{{MessageId(1)}}"), "room" : "Lobby", "roomKey" : "lobby", "user" : "Alice", "userKey" : "alice", "guest" : false,
-              "color" : "#3b82f6", "text" : "hi", "ts" : ISODate("2026-11-27T10:00:00.123Z"), "ref" : "c1" }
+              "color" : "#3b82f6", "text" : "hi", "ts" : ISODate("2026-11-27T10:00:00.123Z"), "ref" : "c1", "words" : ["hi"] }
             """)), Sorted(await Raw(store, MongoIndexes.Messages)));
     }
 
@@ -93,8 +93,9 @@ public sealed class MongoStoreTests : IAsyncLifetime
             [MongoIndexes.Users] = ["_id_", "memberships_room_nameKey", "nameKey_unique"],
             [MongoIndexes.Sessions] = ["_id_", "expiresAt_ttl", "tokenHash_unique", "userKey"],
             [MongoIndexes.Rooms] = ["_id_", "nameKey_unique"],
-            [MongoIndexes.Messages] = ["_id_", "mentionKeys_roomKey_id", "roomKey_id", "ts", "userKey_guest_ref_unique"],
+            [MongoIndexes.Messages] = ["_id_", "mentionKeys_roomKey_id", "roomKey_id", "roomKey_words_id", "ts", "userKey_guest_ref_unique"],
             [MongoIndexes.ReadPositions] = ["_id_", "userKey_roomKey_unique"],
+            [MongoIndexes.RetiredNames] = ["_id_", "nameKey_unique"],
             [MongoIndexes.Bans] = ["_id_", "expiresAt_ttl", "nameKey_unique"],
             [MongoIndexes.Mutes] = ["_id_", "expiresAt_ttl", "nameKey_unique"],
         };
@@ -114,6 +115,27 @@ public sealed class MongoStoreTests : IAsyncLifetime
             Assert.Equal(0, (await Index(store, collection, "expiresAt_ttl"))["expireAfterSeconds"].ToInt64());
         if (MongoTestServer.IsReal) // the in-memory server does not list partial filters back
             Assert.Equal(BsonDocument.Parse("""{ "ref" : { "$type" : 2 } }"""), reference["partialFilterExpression"].AsBsonDocument);
+        BsonDocument words = await Index(store, MongoIndexes.Messages, "roomKey_words_id");
+        Assert.Equal(BsonDocument.Parse("""{ "roomKey" : 1, "words" : 1, "_id" : -1 }"""), words["key"].AsBsonDocument);
+    }
+
+    [SkippableFact]
+    public async Task Messages_stored_before_search_get_their_words_at_the_next_start_once()
+    {
+        await using (MongoChatStore first = await OpenAsync())
+        {
+            // What a server from before search wrote: no words field.
+            await first.Database.GetCollection<BsonDocument>(MongoIndexes.Messages).InsertOneAsync(BsonDocument.Parse($$"""
+                { "_id" : ObjectId("{{MessageId(5)}}"), "room" : "lobby", "roomKey" : "lobby", "user" : "Alice", "userKey" : "alice",
+                  "guest" : false, "color" : "#3b82f6", "text" : "Before SEARCH existed", "ts" : ISODate("2026-11-27T10:00:00.123Z") }
+                """));
+            await first.Database.GetCollection<BsonDocument>(MongoIndexes.Migrations).DeleteManyAsync(FilterDefinition<BsonDocument>.Empty);
+        }
+        await using MongoChatStore store = await OpenAsync();
+        BsonDocument stored = await Raw(store, MongoIndexes.Messages);
+        Assert.Equal(["before", "search", "existed"], stored["words"].AsBsonArray.Select(w => w.AsString));
+        Assert.Single(await store.SearchMessagesAsync(SearchQuery.Parse("existed", 8, out _)!, ["lobby"], null, null, 10));
+        Assert.Equal(1, await store.Database.GetCollection<BsonDocument>(MongoIndexes.Migrations).CountDocumentsAsync(FilterDefinition<BsonDocument>.Empty));
     }
 
     [SkippableFact]
