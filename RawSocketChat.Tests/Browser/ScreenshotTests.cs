@@ -162,6 +162,16 @@ public sealed class ScreenshotTests(BrowserFixture fixture)
                 await maya.Page.Keyboard.PressAsync("Escape");
                 await Expect(open).ToBeHiddenAsync();
             }
+
+            // A search, its matches marked.
+            await maya.Page.GetByRole(AriaRole.Button, new() { Name = "Search messages", Exact = true }).ClickAsync();
+            ILocator search = maya.Page.GetByRole(AriaRole.Dialog, new() { Name = "Search messages" });
+            await search.GetByRole(AriaRole.Searchbox, new() { Name = "Search for" }).FillAsync("ship*");
+            await search.GetByRole(AriaRole.Searchbox, new() { Name = "Search for" }).PressAsync("Enter");
+            await Expect(search.GetByRole(AriaRole.Status)).ToContainTextAsync("message");
+            await SaveAsync(maya.Page, $"{size}-search-{theme}");
+            await search.GetByRole(AriaRole.Button, new() { Name = "Close" }).ClickAsync(); // Escape in a search box clears it first
+            await Expect(search).ToBeHiddenAsync();
         }
 
         // The log-in screen, as a first-time visitor sees it.
