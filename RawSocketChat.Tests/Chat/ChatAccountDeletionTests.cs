@@ -44,6 +44,10 @@ public sealed class ChatAccountDeletionTests
                 AssertError(await phone.AskAsync(new { type = "delete_account" }), "bad_request");
                 AssertError(await phone.AskAsync(new { type = "delete_account", password = "not the password" }), "bad_credentials");
 
+                // The laptop is still sending while the phone deletes the account: whatever of it is stored must go too.
+                await laptop.JoinAsync("lobby");
+                for (int i = 0; i < 20; i++)
+                    await laptop.SendJsonAsync(new { type = "send", room = "lobby", text = $"last words {i}", @ref = $"lw{i}" });
                 JsonElement done = await phone.AskAsync(new { type = "delete_account", password = Password });
                 Assert.Equal(("logged_out", "account_deleted"), (ChatClient.Type(done), Text(done, "reason")));
                 Assert.Equal("account_deleted", Text(await laptop.ReceiveAsync("logged_out"), "reason"));
@@ -69,6 +73,8 @@ public sealed class ChatAccountDeletionTests
                 Assert.Equal("bob's own words", Text(Find(messages, his)));
             }
             Assert.DoesNotContain(joined.GetProperty("members").EnumerateArray(), m => Text(m, "name") == "alice");
+            JsonElement all = (await bob.AskAsync(new { type = "history", room = "lobby", limit = 100 })).GetProperty("messages");
+            Assert.All(all.EnumerateArray().Where(m => Text(m, "user") == "alice"), m => Assert.True(m.GetProperty("deleted").GetBoolean(), m.GetRawText()));
             // Bob keeps his side of their conversation; alice's words in it are gone, and she cannot be written to.
             JsonElement direct = await bob.AskAsync(new { type = "history", room = "@alice+bob" });
             Assert.All(direct.GetProperty("messages").EnumerateArray().Where(m => Text(m, "user") == "alice"), m => Assert.True(m.GetProperty("deleted").GetBoolean()));

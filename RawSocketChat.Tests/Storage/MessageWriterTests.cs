@@ -75,6 +75,24 @@ public sealed class MessageWriterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Draining_waits_for_everything_queued_before_it_and_reports_no_message_of_its_own()
+    {
+        await using SqliteChatStore store = SqliteChatStore.OpenInMemory();
+        var reported = new List<PendingMessage>();
+        await using var writer = new MessageWriter(store, new MessageIdGenerator(), batch => { lock (reported) reported.AddRange(batch); }, maxBatch: 7);
+        await writer.DrainAsync(); // nothing queued: done at once
+
+        PendingMessage[] queued = Enumerable.Range(0, 100).Select(i => Pending($"m{i}")).ToArray();
+        foreach (PendingMessage message in queued)
+            await writer.EnqueueAsync(message);
+        await writer.DrainAsync();
+        Assert.All(queued, m => Assert.True(m.Completion.IsCompletedSuccessfully));
+        Assert.Equal(100, (await store.GetMessagesAsync("lobby", null, 200)).Count);
+        lock (reported) Assert.Equal(queued, reported); // the barrier is no message: never reported, never stored
+        Assert.Equal(100, writer.Stored);
+    }
+
+    [Fact]
     public async Task Disposing_stores_everything_already_queued_then_refuses_more()
     {
         string folder = Path.Combine(Path.GetTempPath(), "rawsocketchat-tests", Guid.NewGuid().ToString("N"));

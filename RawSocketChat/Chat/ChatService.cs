@@ -70,7 +70,7 @@ public sealed class ChatService : IAsyncDisposable
         var conversations = new Conversations(store, log, rooms, presence, connections);
         var messages = new MessagesModule(settings, store, log, metrics, ids, rooms, roomsModule, fanout, sanctions, conversations, moderation);
         var accounts = new AccountsModule(settings, store, log, metrics, presence, connections, new LoginThrottle(), sanctions, admins,
-            rooms, roomsModule.Feed, roomsModule, presenceModule, limits, moderation);
+            rooms, roomsModule.Feed, roomsModule, presenceModule, limits, moderation, messages.Writer);
         var reactions = new ReactionsModule(settings, store, log, metrics, roomsModule, fanout, sanctions, moderation);
         var reading = new ReadingModule(settings, store, metrics, roomsModule, rooms, connections);
         var search = new SearchModule(settings, store, metrics, roomsModule, rooms);

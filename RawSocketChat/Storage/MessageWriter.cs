@@ -26,6 +26,9 @@ public sealed class PendingMessage(string room, string user, string color, strin
     /// <summary>Completes after the batch holding this message is committed (or failed).</summary>
     public Task<AppendResult> Completion => _completion.Task;
 
+    /// <summary>Not a message: a mark in the queue that completes once what was queued before it is stored (<see cref="MessageWriter.DrainAsync"/>).</summary>
+    internal bool IsBarrier { get; init; }
+
     /// <summary>The outcome, once <see cref="Completion"/> has completed: a result, or the storage error.</summary>
     public AppendResult? Result { get; private set; }
     public Exception? Error { get; private set; }
@@ -107,17 +110,35 @@ public sealed class MessageWriter : IAsyncDisposable
         return _queue.Writer.WriteAsync(message, cancellationToken);
     }
 
+    /// <summary>
+    /// Completes once every message queued before the call has been stored (or has failed): for a change that must
+    /// come after them, such as deleting an account whose other devices were sending until a moment ago.
+    /// </summary>
+    public async Task DrainAsync()
+    {
+        var barrier = new PendingMessage("", "", "", "", null, false) { IsBarrier = true };
+        await EnqueueAsync(barrier);
+        await barrier.Completion;
+    }
+
     private async Task RunAsync()
     {
         ChannelReader<PendingMessage> reader = _queue.Reader;
         var batch = new List<PendingMessage>(_maxBatch);
         var records = new List<MessageRecord>(_maxBatch);
+        var barriers = new List<PendingMessage>();
         while (await reader.WaitToReadAsync())
         {
             batch.Clear();
             records.Clear();
+            barriers.Clear();
             while (batch.Count < _maxBatch && reader.TryRead(out PendingMessage? message))
             {
+                if (message.IsBarrier)
+                {
+                    barriers.Add(message); // done with this batch: what was queued before it is in it, or committed already
+                    continue;
+                }
                 DateTime now = _clock();
                 // Ids are assigned here, in the order messages are committed and reported: id order is send order.
                 string id = _ids.Next(now);
@@ -126,6 +147,11 @@ public sealed class MessageWriter : IAsyncDisposable
                     ReplyTo: message.ReplyTo, Parent: message.Parent, Mentions: message.Mentions));
             }
 
+            if (records.Count == 0)
+            {
+                CompleteBarriers(barriers); // nothing before them was left to store
+                continue;
+            }
             IReadOnlyList<AppendResult> results;
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
@@ -139,6 +165,7 @@ public sealed class MessageWriter : IAsyncDisposable
                 foreach (PendingMessage message in batch)
                     message.Fail(e);
                 Report(batch);
+                CompleteBarriers(barriers);
                 continue;
             }
 
@@ -147,7 +174,14 @@ public sealed class MessageWriter : IAsyncDisposable
             for (int i = 0; i < batch.Count; i++)
                 batch[i].Complete(results[i]);
             Report(batch);
+            CompleteBarriers(barriers);
         }
+    }
+
+    private static void CompleteBarriers(List<PendingMessage> barriers)
+    {
+        foreach (PendingMessage barrier in barriers)
+            barrier.Complete(default);
     }
 
     private void Report(List<PendingMessage> batch)

@@ -16,7 +16,8 @@ namespace RawSocketChat.Chat.Accounts;
 /// </summary>
 internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Log log, ServerMetrics metrics, IPresence presence,
     IUserConnections connections, ILoginThrottle loginThrottle, ISanctions sanctions, AdminBootstrap admins,
-    RoomRegistry rooms, RoomListFeed roomList, IRoomLookup lookup, PresenceModule presenceModule, ChatLimits limits, IModerationLog moderationLog)
+    RoomRegistry rooms, RoomListFeed roomList, IRoomLookup lookup, PresenceModule presenceModule, ChatLimits limits, IModerationLog moderationLog,
+    MessageWriter writer)
 {
     public const int MinPasswordLength = 8;
     public const int MaxPasswordLength = 1024;
@@ -336,9 +337,10 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
     /// <summary>
     /// <c>delete_account {password}</c>: a registered user deletes their account, proving it is theirs with the password
     /// (throttled like a login). Their messages become tombstones deleted by their author, their reactions go, and the
-    /// name is retired for good (<see cref="IChatStore.DeleteUserAsync"/> says why). Then, in memory: the rooms' cached
-    /// messages are read again, the user leaves every room, every connection of theirs is signed out (this one with
-    /// the ref), and everyone logged in gets <c>user_deleted</c> to update what they hold. Admins keep their accounts:
+    /// name is retired for good (<see cref="IChatStore.DeleteUserAsync"/> says why). Their other connections are signed
+    /// out before, and the messages those had queued stored. Then, in memory: the rooms' cached messages are read again,
+    /// the user leaves every room, this connection is signed out (with the ref), and everyone logged in gets
+    /// <c>user_deleted</c> to update what they hold. Admins keep their accounts:
     /// they are named by <c>--admin</c>, which would reserve the name again at the next start.
     /// </summary>
     public async Task DeleteAccountAsync(ChatSession session, ChatUser user, DeleteAccountCommand command)
@@ -368,6 +370,10 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         }
         loginThrottle.RecordSuccess(user.Key);
 
+        // The other devices first, and what they sent until now stored: a message of theirs committed after the
+        // deletion would outlive the account. (This connection is here, in this command: it sends nothing meanwhile.)
+        int signedOut = SignOutEverywhere(user.Key, except: session, reason: "account_deleted");
+        await writer.DrainAsync();
         AccountDeletion? deleted = await metrics.StoreWrite.TimedAsync(() => store.DeleteUserAsync(user.Name, DateTime.UtcNow));
         foreach (Room room in rooms.All)
         {
@@ -389,7 +395,6 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         foreach (Room room in rooms.MembershipsOf(user.Key).ToList())
             if (room.Leave(user, null, null))
                 roomList.Changed(room);
-        int signedOut = SignOutEverywhere(user.Key, except: session, reason: "account_deleted");
         SignOut(session);
         connections.SendToEveryone(ServerMessages.UserDeleted(user.Name));
         metrics.AccountDeleted();
