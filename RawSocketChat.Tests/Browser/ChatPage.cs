@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using RawSocketChat.Tests.Support;
 using static Microsoft.Playwright.Assertions;
 
 namespace RawSocketChat.Tests.Browser;
@@ -81,4 +82,36 @@ public sealed class ChatPage(IPage page)
         Expect(Connection).ToHaveTextAsync("Connected", new() { Timeout = timeoutMs });
 
     public static readonly Regex Reconnecting = new("^(Reconnecting|Connecting)");
+}
+
+/// <summary>
+/// Two people on one server, each in a browser context of their own — to the page, two browsers: their own storage,
+/// their own connection. Disposing closes both contexts.
+/// </summary>
+public sealed class TwoPages : IAsyncDisposable
+{
+    private readonly IBrowserContext _first, _second;
+
+    private TwoPages(IBrowserContext first, IBrowserContext second, ChatPage firstPage, ChatPage secondPage)
+    {
+        (_first, _second) = (first, second);
+        (First, Second) = (firstPage, secondPage);
+    }
+
+    public ChatPage First { get; }
+    public ChatPage Second { get; }
+
+    public static async Task<TwoPages> OpenAsync(IBrowser browser, TestServer server)
+    {
+        IBrowserContext first = await browser.NewContextAsync(), second = await browser.NewContextAsync();
+        return new TwoPages(first, second, await ChatPage.OpenAsync(first, server.HttpUri.ToString()), await ChatPage.OpenAsync(second, server.HttpUri.ToString()));
+    }
+
+    public void Deconstruct(out ChatPage first, out ChatPage second) => (first, second) = (First, Second);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _first.DisposeAsync();
+        await _second.DisposeAsync();
+    }
 }

@@ -13,10 +13,8 @@ public sealed class TopicTests(BrowserFixture fixture)
     {
         IBrowser browser = fixture.RequireBrowser();
         await using TestServer server = await BrowserFixture.StartServerAsync();
-        await using IBrowserContext aliceContext = await browser.NewContextAsync();
-        await using IBrowserContext bobContext = await browser.NewContextAsync();
-        ChatPage alice = await ChatPage.OpenAsync(aliceContext, server.HttpUri.ToString());
-        ChatPage bob = await ChatPage.OpenAsync(bobContext, server.HttpUri.ToString());
+        await using TwoPages pages = await TwoPages.OpenAsync(browser, server);
+        (ChatPage alice, ChatPage bob) = pages;
         await alice.RegisterAsync("alice");
         await bob.LogInAsGuestAsync("bob");
         await alice.Page.GetByRole(AriaRole.Button, new() { Name = "Create room" }).ClickAsync();

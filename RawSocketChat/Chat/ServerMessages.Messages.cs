@@ -222,16 +222,7 @@ public static partial class ServerMessages
             writer.WriteEndObject();
         }
         writer.WriteEndArray();
-        writer.WriteStartArray("messages"u8);
-        foreach (MessageRecord message in messages)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("type"u8, "message");
-            WriteMessageFields(writer, message);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
-        writer.WriteBoolean("more"u8, more);
+        WritePage(writer, messages, more);
         return End(writer);
     }
 
@@ -243,6 +234,13 @@ public static partial class ServerMessages
             writer.WriteString("before"u8, before);
         if (reference is not null)
             writer.WriteString("ref"u8, reference);
+        WritePage(writer, messages, more);
+        return End(writer);
+    }
+
+    /// <summary>A page of messages, as history and search return them: each as it is broadcast, and whether there are more.</summary>
+    private static void WritePage(Utf8JsonWriter writer, IReadOnlyList<MessageRecord> messages, bool more)
+    {
         writer.WriteStartArray("messages"u8);
         foreach (MessageRecord message in messages)
         {
@@ -253,6 +251,5 @@ public static partial class ServerMessages
         }
         writer.WriteEndArray();
         writer.WriteBoolean("more"u8, more);
-        return End(writer);
     }
 }
