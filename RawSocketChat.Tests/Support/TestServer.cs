@@ -29,6 +29,8 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>The page's address with the admin secret in its fragment, as the server's start-up log offers it.</summary>
     public string AdminPageUri => $"{HttpUri}#admin-secret={AdminSecretForTests}";
     public App App => _app ?? throw new InvalidOperationException("not started");
+    /// <summary>The chat's clock; null for the system's.</summary>
+    public TimeProvider? Time { get; private init; }
     public int Port { get; private set; }
     public Uri HttpUri => new($"http://127.0.0.1:{Port}/");
     public Uri WebSocketUri(string path = "/echo") => new($"ws://127.0.0.1:{Port}{path}");
@@ -40,8 +42,11 @@ public sealed class TestServer : IAsyncDisposable
         get { lock (_logText) return _logText.ToString(); }
     }
 
-    /// <summary>Starts a server; <paramref name="configure"/> adjusts options (a temporary data file is preset).</summary>
-    public static async Task<TestServer> StartAsync(Action<ServerOptions>? configure = null)
+    /// <summary>
+    /// Starts a server; <paramref name="configure"/> adjusts options (a temporary data file is preset), and
+    /// <paramref name="time"/> is the chat's clock (the system's by default).
+    /// </summary>
+    public static async Task<TestServer> StartAsync(Action<ServerOptions>? configure = null, TimeProvider? time = null)
     {
         var options = new ServerOptions
         {
@@ -54,7 +59,7 @@ public sealed class TestServer : IAsyncDisposable
             ShutdownTimeout = TimeSpan.FromSeconds(3),
         };
         configure?.Invoke(options);
-        var server = new TestServer(options);
+        var server = new TestServer(options) { Time = time };
         await server.StartAgainAsync();
         return server;
     }
@@ -64,7 +69,7 @@ public sealed class TestServer : IAsyncDisposable
     {
         if (_app is not null) throw new InvalidOperationException("already running");
         if (Port != 0) Options.Port = Port;
-        _app = await App.StartAsync(Options, new Log(Options.LogLevel, new SynchronizedWriter(_logText)));
+        _app = await App.StartAsync(Options, new Log(Options.LogLevel, new SynchronizedWriter(_logText)), Time);
         Port = _app.Server.LocalEndPoint.Port;
     }
 

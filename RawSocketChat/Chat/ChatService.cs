@@ -44,12 +44,14 @@ public sealed class ChatService : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _maintenance;
     private readonly Task _roomListUpdates;
+    private readonly TimeProvider _time;
     private int _disposed;
 
     private ChatService(ChatSettings settings, IChatStore store, Log log, RoomRegistry rooms, MessageIdGenerator ids, AdminBootstrap admins,
-        Sanctions sanctions, ServerMetrics metrics)
+        Sanctions sanctions, ServerMetrics metrics, TimeProvider time)
     {
         _log = log;
+        _time = time;
         _metrics = metrics;
         Store = store;
         _parser = new CommandParser(CommandParser.CommandLimitFor(settings.MaxTextLength));
@@ -63,19 +65,19 @@ public sealed class ChatService : IAsyncDisposable
         IRoomFanout fanout = new LocalRoomFanout();
 
         // The modules, each given only what it uses.
-        var auditLog = new ModerationLog(store, log, metrics, ids);
-        var roomsModule = new RoomsModule(settings, store, log, rooms, presence, connections, auditLog);
-        var presenceModule = new PresenceModule(settings, presence, rooms, roomsModule.Feed, roomsModule, sanctions);
-        var moderation = new ModerationModule(store, log, metrics, sanctions, connections, presence, rooms, roomsModule.Feed, roomsModule, auditLog);
-        var conversations = new Conversations(store, log, rooms, presence, connections);
-        var messages = new MessagesModule(settings, store, log, metrics, ids, rooms, roomsModule, fanout, sanctions, conversations, moderation);
+        var auditLog = new ModerationLog(store, log, metrics, ids, time);
+        var roomsModule = new RoomsModule(settings, store, log, rooms, presence, connections, auditLog, time);
+        var presenceModule = new PresenceModule(settings, presence, rooms, roomsModule.Feed, roomsModule, sanctions, time);
+        var moderation = new ModerationModule(store, log, metrics, sanctions, connections, presence, rooms, roomsModule.Feed, roomsModule, auditLog, time);
+        var conversations = new Conversations(store, log, rooms, presence, connections, time);
+        var messages = new MessagesModule(settings, store, log, metrics, ids, rooms, roomsModule, fanout, sanctions, conversations, moderation, time);
         var accounts = new AccountsModule(settings, store, log, metrics, presence, connections, new LoginThrottle(), sanctions, admins,
-            rooms, roomsModule.Feed, roomsModule, presenceModule, limits, moderation, messages.Writer);
-        var reactions = new ReactionsModule(settings, store, log, metrics, roomsModule, fanout, sanctions, moderation);
+            rooms, roomsModule.Feed, roomsModule, presenceModule, limits, moderation, messages.Writer, time);
+        var reactions = new ReactionsModule(settings, store, log, metrics, roomsModule, fanout, sanctions, moderation, time);
         var reading = new ReadingModule(settings, store, metrics, roomsModule, rooms, connections);
-        var search = new SearchModule(settings, store, metrics, roomsModule, rooms);
-        _modules = new ChatModules(accounts, roomsModule, messages, reactions, reading, search, new DirectModule(conversations, messages, sanctions), presenceModule,
-            moderation, new StatsModule(store, rooms, presence));
+        var search = new SearchModule(settings, store, metrics, roomsModule, rooms, time);
+        _modules = new ChatModules(accounts, roomsModule, messages, reactions, reading, search, new DirectModule(conversations, messages, sanctions, time), presenceModule,
+            moderation, new StatsModule(store, rooms, presence, time));
 
         metrics.UsersOnline = () => presence.OnlineCount;
         metrics.Rooms = () => rooms.Count;
@@ -94,9 +96,11 @@ public sealed class ChatService : IAsyncDisposable
     /// Prepares the store (lobby, admins, expired sessions) and loads rooms and their members, and the bans and mutes
     /// in force. <paramref name="metrics"/> is where the chat counts (a private instance when null).
     /// </summary>
-    public static async Task<ChatService> StartAsync(ChatSettings settings, IChatStore store, Log log, ServerMetrics? metrics = null)
+    public static async Task<ChatService> StartAsync(ChatSettings settings, IChatStore store, Log log, ServerMetrics? metrics = null,
+        TimeProvider? time = null)
     {
-        DateTime now = DateTime.UtcNow;
+        time ??= TimeProvider.System;
+        DateTime now = time.UtcNow();
         if (await store.CreateRoomAsync(new RoomRecord(Lobby, null, now)))
             log.Info($"chat created room={Lobby}");
 
@@ -143,18 +147,18 @@ public sealed class ChatService : IAsyncDisposable
             : lastMessage is null || string.CompareOrdinal(lastEntry[0].Id, lastMessage) > 0 ? lastEntry[0].Id : lastMessage;
         var ids = new MessageIdGenerator(lastId);
         log.Info($"chat ready rooms={rooms.Count}");
-        return new ChatService(settings, store, log, rooms, ids, admins, sanctions, metrics ?? new ServerMetrics());
+        return new ChatService(settings, store, log, rooms, ids, admins, sanctions, metrics ?? new ServerMetrics(), time);
     }
 
     // ---- Connection life ----
 
     internal ChatSession Open(WebSocketConnection connection) =>
-        new(connection, _rateLimiter.Open(connection.ClientAddress, Environment.TickCount64));
+        new(connection, _rateLimiter.Open(connection.ClientAddress, _time.Milliseconds()));
 
     internal ValueTask CloseAsync(ChatSession session)
     {
         _modules.Accounts.SignOut(session);
-        _rateLimiter.Close(session.Allowance, Environment.TickCount64);
+        _rateLimiter.Close(session.Allowance, _time.Milliseconds());
         return ValueTask.CompletedTask;
     }
 
@@ -179,7 +183,7 @@ public sealed class ChatService : IAsyncDisposable
         }
 
         // Every message counts, well-formed or not: garbage is no way around the limit.
-        RateDecision rate = _rateLimiter.TryTake(session.Allowance, Environment.TickCount64);
+        RateDecision rate = _rateLimiter.TryTake(session.Allowance, _time.Milliseconds());
         if (!rate.Allowed)
         {
             _metrics.MessageRateLimited();
@@ -239,13 +243,13 @@ public sealed class ChatService : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token))
             {
-                long now = Environment.TickCount64;
+                long now = _time.Milliseconds();
                 _modules.Accounts.Throttle.Sweep(now);
                 _rateLimiter.Sweep(now);
                 _modules.Search.Budget.Sweep(now);
                 try
                 {
-                    int expired = await Store.DeleteExpiredSessionsAsync(DateTime.UtcNow);
+                    int expired = await Store.DeleteExpiredSessionsAsync(_time.UtcNow());
                     if (expired > 0)
                         _log.Debug($"chat removed {expired} expired session(s)");
                 }

@@ -38,7 +38,8 @@ public sealed class App : IAsyncDisposable
     public IChatStore Store => _store;
     public ServerMetrics Metrics => _chat.Metrics;
 
-    public static async Task<App> StartAsync(ServerOptions options, Log log)
+    /// <param name="time">The chat's clock: the system's, unless a test brings its own (<see cref="Chat.Clock"/>).</param>
+    public static async Task<App> StartAsync(ServerOptions options, Log log, TimeProvider? time = null)
     {
         // ":memory:" is a throwaway store (benchmarks, demos): nothing survives a stop.
         bool inMemory = options.Data == ":memory:";
@@ -50,7 +51,7 @@ public sealed class App : IAsyncDisposable
         try
         {
             var metrics = new ServerMetrics();
-            chat = await ChatService.StartAsync(ChatSettingsOf(options), store, log, metrics);
+            chat = await ChatService.StartAsync(ChatSettingsOf(options), store, log, metrics, time);
             var router = new Router()
                 .MapGet("/", new StaticPage(options.ClientHtml, "text/html; charset=utf-8").Handle)
                 .MapGetAsync("/api/stats", new StatsApi(chat).HandleAsync)

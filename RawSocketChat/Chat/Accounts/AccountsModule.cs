@@ -17,7 +17,7 @@ namespace RawSocketChat.Chat.Accounts;
 internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Log log, ServerMetrics metrics, IPresence presence,
     IUserConnections connections, ILoginThrottle loginThrottle, ISanctions sanctions, AdminBootstrap admins,
     RoomRegistry rooms, RoomListFeed roomList, IRoomLookup lookup, PresenceModule presenceModule, ChatLimits limits, IModerationLog moderationLog,
-    MessageWriter writer)
+    MessageWriter writer, TimeProvider time)
 {
     public const int MinPasswordLength = 8;
     public const int MaxPasswordLength = 1024;
@@ -37,7 +37,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         if (!CheckLoggedOut(session, command.Ref) || !Require(session, command.Ref, command.Name, "name"))
             return;
         string name = command.Name!;
-        if (!CheckName(session, command.Ref, name) || !CheckColor(session, command.Ref, command.Color) || sanctions.RefuseIfBanned(session, command.Ref, name))
+        if (!CheckName(session, command.Ref, name) || !CheckColor(session, command.Ref, command.Color) || sanctions.RefuseIfBanned(session, command.Ref, name, time.UtcNow()))
             return;
 
         var guest = new ChatUser(name, NameRules.ResolveColor(command.Color, name), Role.Guest);
@@ -67,7 +67,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
 
         session.User = guest;
         connections.Attach(session, guest);
-        if (sanctions.FindBan(guest.Name, DateTime.UtcNow) is { } ban)
+        if (sanctions.FindBan(guest.Name, time.UtcNow()) is { } ban)
         {
             SanctionReplies.Disconnect(session, ban); // banned while this login was in progress (see CompleteLoginAsync)
             return;
@@ -85,7 +85,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         IPAddress client = session.Connection.ClientAddress;
         if (IsThrottled(session, command.Ref, key, client, "too many failed logins; try again later"))
             return;
-        if (NameRules.IsValidName(name) && sanctions.RefuseIfBanned(session, command.Ref, name))
+        if (NameRules.IsValidName(name) && sanctions.RefuseIfBanned(session, command.Ref, name, time.UtcNow()))
             return;
 
         UserRecord? record = NameRules.IsValidName(name) && password.Length <= MaxPasswordLength ? await store.FindUserAsync(name) : null;
@@ -98,7 +98,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         });
         if (!verified)
         {
-            loginThrottle.RecordFailure(key, client, Environment.TickCount64);
+            loginThrottle.RecordFailure(key, client, time.Milliseconds());
             log.Info($"chat login-failed id={session.Id} name={(NameRules.IsValidName(name) ? name : "(invalid)")} client={client}");
             session.SendError(ChatErrorCode.BadCredentials, "wrong name or password", command.Ref);
             return;
@@ -113,7 +113,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
             || !Require(session, command.Ref, command.Name, "name") || !Require(session, command.Ref, command.Password, "password"))
             return;
         string name = command.Name!, password = command.Password!;
-        if (!CheckName(session, command.Ref, name) || !CheckColor(session, command.Ref, command.Color) || sanctions.RefuseIfBanned(session, command.Ref, name))
+        if (!CheckName(session, command.Ref, name) || !CheckColor(session, command.Ref, command.Color) || sanctions.RefuseIfBanned(session, command.Ref, name, time.UtcNow()))
             return;
         if (password.Length < MinPasswordLength || password.Length > MaxPasswordLength)
         {
@@ -133,7 +133,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         }
         try
         {
-            loginThrottle.RecordFailure(null, client, Environment.TickCount64);
+            loginThrottle.RecordFailure(null, client, time.Milliseconds());
             // A name of --admin without an account is the operator's: only the admin secret registers it.
             Role role = admins.IsAdminName(key) ? Role.Admin : Role.Member;
             if (role == Role.Admin && !admins.Accepts(command.AdminSecret))
@@ -144,7 +144,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
                 return;
             }
             string hash = await HashWorkAsync(() => _hasher.Hash(password));
-            var record = new UserRecord(name, hash, NameRules.ResolveColor(command.Color, name), role, DateTime.UtcNow);
+            var record = new UserRecord(name, hash, NameRules.ResolveColor(command.Color, name), role, time.UtcNow());
             if (!await store.CreateUserAsync(record))
             {
                 presence.CancelReservation(key);
@@ -169,15 +169,15 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         if (IsThrottled(session, command.Ref, null, client, "too many failed logins; try again later"))
             return;
         byte[]? hash = SessionTokens.HashOf(command.Token!);
-        SessionRecord? stored = hash is null ? null : await store.FindSessionAsync(hash, DateTime.UtcNow);
+        SessionRecord? stored = hash is null ? null : await store.FindSessionAsync(hash, time.UtcNow());
         UserRecord? record = stored is null ? null : await store.FindUserAsync(stored.UserName);
         if (record is null)
         {
-            loginThrottle.RecordFailure(null, client, Environment.TickCount64);
+            loginThrottle.RecordFailure(null, client, time.Milliseconds());
             session.SendError(ChatErrorCode.InvalidToken, "the session is unknown, expired or logged out: log in again", command.Ref);
             return;
         }
-        if (sanctions.RefuseIfBanned(session, command.Ref, record.Name))
+        if (sanctions.RefuseIfBanned(session, command.Ref, record.Name, time.UtcNow()))
             return;
         await CompleteLoginAsync(session, ChatUser.From(record), command, "resume", command.Token, stored!.ExpiresAt, existingHash: hash);
     }
@@ -204,7 +204,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
             if (token is null)
             {
                 (token, tokenHash) = SessionTokens.Create();
-                DateTime now = DateTime.UtcNow;
+                DateTime now = time.UtcNow();
                 expiresAt = now + settings.SessionTtl;
                 await store.CreateSessionAsync(new SessionRecord(tokenHash, user.Name, now, expiresAt.Value));
             }
@@ -224,7 +224,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         connections.Attach(session, user);
         // A ban that landed while this login was in progress did not see this connection: look again now that the
         // ban would (it sets the ban, then looks for connections; this indexes the connection, then looks for the ban).
-        if (sanctions.FindBan(user.Name, DateTime.UtcNow) is { } ban)
+        if (sanctions.FindBan(user.Name, time.UtcNow()) is { } ban)
         {
             SanctionReplies.Disconnect(session, ban);
             return;
@@ -318,7 +318,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         UserRecord? record = current.Length <= MaxPasswordLength ? await store.FindUserAsync(user.Name) : null;
         if (record is null || !await HashWorkAsync(() => PasswordHasher.Verify(current, record.PasswordHash)))
         {
-            loginThrottle.RecordFailure(user.Key, client, Environment.TickCount64);
+            loginThrottle.RecordFailure(user.Key, client, time.Milliseconds());
             session.SendError(ChatErrorCode.BadCredentials, "the current password is wrong", command.Ref);
             return;
         }
@@ -364,7 +364,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         UserRecord? record = password.Length <= MaxPasswordLength ? await store.FindUserAsync(user.Name) : null;
         if (record is null || !await HashWorkAsync(() => PasswordHasher.Verify(password, record.PasswordHash)))
         {
-            loginThrottle.RecordFailure(user.Key, client, Environment.TickCount64);
+            loginThrottle.RecordFailure(user.Key, client, time.Milliseconds());
             session.SendError(ChatErrorCode.BadCredentials, "the password is wrong", command.Ref);
             return;
         }
@@ -374,7 +374,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         // deletion would outlive the account. (This connection is here, in this command: it sends nothing meanwhile.)
         int signedOut = SignOutEverywhere(user.Key, except: session, reason: "account_deleted");
         await writer.DrainAsync();
-        AccountDeletion? deleted = await metrics.StoreWrite.TimedAsync(() => store.DeleteUserAsync(user.Name, DateTime.UtcNow));
+        AccountDeletion? deleted = await metrics.StoreWrite.TimedAsync(() => store.DeleteUserAsync(user.Name, time.UtcNow()));
         foreach (Room room in rooms.All)
         {
             IReadOnlyList<string> touched = room.RecentInvolving(user.Key);
@@ -515,7 +515,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
     /// <summary>True (and <c>rate_limited</c> was sent) while the login throttle refuses this account or address.</summary>
     private bool IsThrottled(ChatSession session, string? reference, string? accountKey, IPAddress client, string message)
     {
-        if (loginThrottle.IsAllowed(accountKey, client, Environment.TickCount64, out long retryAfter))
+        if (loginThrottle.IsAllowed(accountKey, client, time.Milliseconds(), out long retryAfter))
             return false;
         metrics.LoginRateLimited();
         session.SendError(ChatErrorCode.RateLimited, message, reference, retryAfter);
@@ -544,7 +544,7 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
     {
         if (SessionTokens.HashOf(token) is not { } hash)
             return null;
-        DateTime now = DateTime.UtcNow;
+        DateTime now = time.UtcNow();
         if (await store.FindSessionAsync(hash, now, cancellationToken) is not { } session
             || await store.FindUserAsync(session.UserName, cancellationToken) is not { } record)
             return null;

@@ -11,7 +11,7 @@ namespace RawSocketChat.Chat.Direct;
 /// connection of theirs, so what is sent next reaches both wherever they are logged in. Used by <c>dm</c> and by a
 /// <c>send</c> into a conversation (the other user may have left it).
 /// </summary>
-internal sealed class Conversations(IChatStore store, Log log, RoomRegistry rooms, IPresence presence, IUserConnections connections)
+internal sealed class Conversations(IChatStore store, Log log, RoomRegistry rooms, IPresence presence, IUserConnections connections, TimeProvider time)
 {
     /// <summary>Someone who can receive a direct message: a user online now, or a registered one.</summary>
     public async Task<ChatUser?> FindRecipientAsync(string name) =>
@@ -24,7 +24,7 @@ internal sealed class Conversations(IChatStore store, Log log, RoomRegistry room
         if (rooms.Find(name) is { } existing)
             return existing;
         // False when it is stored already (a concurrent first message): then it may have history to load.
-        bool created = await store.CreateRoomAsync(new RoomRecord(name, user.Name, DateTime.UtcNow));
+        bool created = await store.CreateRoomAsync(new RoomRecord(name, user.Name, time.UtcNow()));
         if (rooms.TryAdd(new Room(name, [], RoomsModule.HistoryOnJoin, isNew: created)))
             log.Info($"chat conversation room={name}");
         return rooms.Find(name)!;
@@ -43,7 +43,7 @@ internal sealed class Conversations(IChatStore store, Log log, RoomRegistry room
             if (member is null || room.IsMember(member.Key))
                 continue;
             if (!member.IsGuest)
-                await store.AddRoomMemberAsync(room.Name, member.Name, DateTime.UtcNow);
+                await store.AddRoomMemberAsync(room.Name, member.Name, time.UtcNow());
             room.AddMember(member);
         }
 

@@ -10,7 +10,7 @@ namespace RawSocketChat.Chat.Direct;
 /// Direct messages: <c>dm</c>. A conversation is a room only its two users can see (<see cref="Conversations"/>);
 /// once it is open, the message goes the way of any room's, with the same ordering and history guarantees.
 /// </summary>
-internal sealed class DirectModule(Conversations conversations, MessagesModule messages, ISanctions sanctions)
+internal sealed class DirectModule(Conversations conversations, MessagesModule messages, ISanctions sanctions, TimeProvider time)
 {
     public async Task DirectMessageAsync(ChatSession session, ChatUser user, DirectCommand command)
     {
@@ -24,7 +24,7 @@ internal sealed class DirectModule(Conversations conversations, MessagesModule m
             session.SendError(ChatErrorCode.BadRequest, "a direct message needs someone else", command.Ref);
             return;
         }
-        if (sanctions.RefuseIfMuted(session, user, command.Ref) || messages.CheckText(session, command.Ref, command.Text!) is not { } text)
+        if (sanctions.RefuseIfMuted(session, user, command.Ref, time.UtcNow()) || messages.CheckText(session, command.Ref, command.Text!) is not { } text)
             return;
         if (await conversations.FindRecipientAsync(to) is not { } recipient)
         {

@@ -43,10 +43,12 @@ internal sealed class MessagesModule
     private readonly ISanctions _sanctions;
     private readonly Conversations _conversations;
     private readonly IModerationLog _moderationLog;
+    private readonly TimeProvider _time;
 
     public MessagesModule(ChatSettings settings, IChatStore store, Log log, ServerMetrics metrics, MessageIdGenerator ids, RoomRegistry rooms,
-        IRoomLookup lookup, IRoomFanout fanout, ISanctions sanctions, Conversations conversations, IModerationLog moderationLog)
+        IRoomLookup lookup, IRoomFanout fanout, ISanctions sanctions, Conversations conversations, IModerationLog moderationLog, TimeProvider time)
     {
+        _time = time;
         _settings = settings;
         _store = store;
         _log = log;
@@ -58,7 +60,7 @@ internal sealed class MessagesModule
         _conversations = conversations;
         _moderationLog = moderationLog;
         Writer = new MessageWriter(store, ids, OnCommitted, e => _log.Error("storing messages failed", e),
-            onAppendTime: metrics.StoreAppend.ObserveTicks);
+            clock: time.UtcNow, onAppendTime: metrics.StoreAppend.ObserveTicks);
     }
 
     public MessageWriter Writer { get; }
@@ -68,7 +70,7 @@ internal sealed class MessagesModule
     public async Task SendAsync(ChatSession session, ChatUser user, SendCommand command)
     {
         if (_lookup.Joined(session, command.Ref, command.Room) is not { } room || !Require(session, command.Ref, command.Text, "text")
-            || _sanctions.RefuseIfMuted(session, user, command.Ref))
+            || _sanctions.RefuseIfMuted(session, user, command.Ref, _time.UtcNow()))
             return;
         if (CheckText(session, command.Ref, command.Text!) is not { } text)
             return;
@@ -191,7 +193,7 @@ internal sealed class MessagesModule
     {
         if (!Require(session, command.Ref, command.Room, "room") || !Require(session, command.Ref, command.Id, "id")
             || !Require(session, command.Ref, command.Text, "text") || !CheckMessageId(session, command.Ref, command.Id)
-            || _lookup.Find(session, command.Ref, command.Room) is not { } room || _sanctions.RefuseIfMuted(session, user, command.Ref))
+            || _lookup.Find(session, command.Ref, command.Room) is not { } room || _sanctions.RefuseIfMuted(session, user, command.Ref, _time.UtcNow()))
             return;
         if (CheckText(session, command.Ref, command.Text!) is not { } text)
             return;
@@ -209,7 +211,7 @@ internal sealed class MessagesModule
                 return;
             }
             MessageMentions? mentions = Mentions.Resolve(text, user, room, _settings.MaxMentions);
-            MessageRecord? edited = await _metrics.StoreWrite.TimedAsync(() => _store.EditMessageAsync(original.Id, text, DateTime.UtcNow, mentions));
+            MessageRecord? edited = await _metrics.StoreWrite.TimedAsync(() => _store.EditMessageAsync(original.Id, text, _time.UtcNow(), mentions));
             if (edited is null)
             {
                 SendNoSuchMessage(session, command.Ref, command.Id!, room);
@@ -252,7 +254,7 @@ internal sealed class MessagesModule
                 session.SendError(ChatErrorCode.Forbidden, $"a {user.Role.ToWire()} cannot delete a {authorRole.ToWire()}'s message", command.Ref);
                 return;
             }
-            DateTime now = DateTime.UtcNow;
+            DateTime now = _time.UtcNow();
             MessageRecord? deleted = await _metrics.StoreWrite.TimedAsync(() => _store.DeleteMessageAsync(original.Id, now, own ? null : user.Name));
             if (deleted is null)
             {

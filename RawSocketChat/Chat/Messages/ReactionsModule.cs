@@ -20,14 +20,14 @@ namespace RawSocketChat.Chat.Messages;
 /// </para>
 /// </summary>
 internal sealed class ReactionsModule(ChatSettings settings, IChatStore store, Log log, ServerMetrics metrics, IRoomLookup lookup,
-    IRoomFanout fanout, ISanctions sanctions, IModerationLog moderationLog)
+    IRoomFanout fanout, ISanctions sanctions, IModerationLog moderationLog, TimeProvider time)
 {
     public Task ReactAsync(ChatSession session, ChatUser user, ReactionCommand command) =>
         ChangeAsync(session, user, command, async (room, message) =>
         {
-            if (sanctions.RefuseIfMuted(session, user, command.Ref))
+            if (sanctions.RefuseIfMuted(session, user, command.Ref, time.UtcNow()))
                 return;
-            var reaction = new ReactionRecord(command.Emoji!, user.Name, user.IsGuest, Millis(DateTime.UtcNow));
+            var reaction = new ReactionRecord(command.Emoji!, user.Name, user.IsGuest, Millis(time.UtcNow()));
             ReactionOutcome outcome = await metrics.StoreWrite.TimedAsync(() => store.AddReactionAsync(message.Id, reaction, settings.MaxReactionEmoji));
             if (outcome.Status == ReactionStatus.TooManyEmoji)
             {

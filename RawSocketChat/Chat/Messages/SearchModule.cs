@@ -14,7 +14,7 @@ namespace RawSocketChat.Chat.Messages;
 /// than a send, so it has a budget of its own per user (<c>--search-rate</c>, <c>--search-burst</c>) on top of the
 /// connection's.
 /// </summary>
-internal sealed class SearchModule(ChatSettings settings, IChatStore store, ServerMetrics metrics, IRoomLookup lookup, RoomRegistry rooms)
+internal sealed class SearchModule(ChatSettings settings, IChatStore store, ServerMetrics metrics, IRoomLookup lookup, RoomRegistry rooms, TimeProvider time)
 {
     public const int DefaultLimit = 20;
 
@@ -67,7 +67,7 @@ internal sealed class SearchModule(ChatSettings settings, IChatStore store, Serv
             scope = rooms.MembershipsOf(user.Key).Select(r => r.Name).ToArray();
 
         // Last, so that a malformed search costs no budget.
-        if (!Budget.TryTake(user.Key, Environment.TickCount64, out long retryAfterMs))
+        if (!Budget.TryTake(user.Key, time.Milliseconds(), out long retryAfterMs))
         {
             metrics.SearchRateLimited();
             session.SendError(ChatErrorCode.RateLimited, "too many searches; slow down", command.Ref, retryAfterMs);

@@ -15,12 +15,12 @@ internal interface IModerationLog
 }
 
 /// <summary>The audit log in the store, with ids from the same generator as messages (they sort in time order).</summary>
-internal sealed class ModerationLog(IChatStore store, Log log, ServerMetrics metrics, MessageIdGenerator ids) : IModerationLog
+internal sealed class ModerationLog(IChatStore store, Log log, ServerMetrics metrics, MessageIdGenerator ids, TimeProvider time) : IModerationLog
 {
     public async Task<ModerationRecord> LogAsync(string action, ChatUser actor, string target,
         string? room = null, string? messageId = null, DateTime? until = null, string? reason = null)
     {
-        DateTime now = Millis(DateTime.UtcNow);
+        DateTime now = Millis(time.UtcNow());
         var entry = new ModerationRecord(ids.Next(now), now, action, actor.Name, target, room, messageId, until, reason);
         await metrics.StoreWrite.TimedAsync(() => store.AppendModerationAsync(entry));
         log.Info($"chat moderation action={action} by={actor.Name} user={target}{(room is null ? "" : " room=" + room)}");

@@ -14,7 +14,7 @@ namespace RawSocketChat.Chat.Moderation;
 /// <see cref="ISanctions"/>.
 /// </summary>
 internal sealed class ModerationModule(IChatStore store, Log log, ServerMetrics metrics, ISanctions sanctions, IUserConnections connections,
-    IPresence presence, RoomRegistry rooms, RoomListFeed roomList, IRoomLookup lookup, IModerationLog auditLog) : IModerationLog
+    IPresence presence, RoomRegistry rooms, RoomListFeed roomList, IRoomLookup lookup, IModerationLog auditLog, TimeProvider time) : IModerationLog
 {
     public const int MaxReasonLength = 200;
     public const int DefaultMuteSeconds = 600;
@@ -34,7 +34,7 @@ internal sealed class ModerationModule(IChatStore store, Log log, ServerMetrics 
         if (await FindTargetAsync(session, user, command.Ref, command.User) is not { } target
             || !CheckSeconds(session, command.Ref, command.Seconds, DefaultMuteSeconds, out int? seconds) || !CheckReason(session, command.Ref, command.Reason, out string? reason))
             return;
-        DateTime now = Millis(DateTime.UtcNow), until = now.AddSeconds(seconds!.Value);
+        DateTime now = Millis(time.UtcNow()), until = now.AddSeconds(seconds!.Value);
         var mute = new MuteRecord(target.Name, user.Name, reason, now, until);
         await metrics.StoreWrite.TimedAsync(() => store.SetMuteAsync(mute));
         sanctions.SetMute(mute);
@@ -47,7 +47,7 @@ internal sealed class ModerationModule(IChatStore store, Log log, ServerMetrics 
     {
         if (await FindTargetAsync(session, user, command.Ref, command.User) is not { } target)
             return;
-        if (!await metrics.StoreWrite.TimedAsync(() => store.RemoveMuteAsync(target.Name, DateTime.UtcNow)))
+        if (!await metrics.StoreWrite.TimedAsync(() => store.RemoveMuteAsync(target.Name, time.UtcNow())))
         {
             sanctions.RemoveMute(target.Name);
             session.SendError(ChatErrorCode.BadRequest, $"'{target.Name}' is not muted", command.Ref);
@@ -96,7 +96,7 @@ internal sealed class ModerationModule(IChatStore store, Log log, ServerMetrics 
         if (await FindTargetAsync(session, user, command.Ref, command.User) is not { } target
             || !CheckSeconds(session, command.Ref, command.Seconds, null, out int? seconds) || !CheckReason(session, command.Ref, command.Reason, out string? reason))
             return;
-        DateTime now = Millis(DateTime.UtcNow);
+        DateTime now = Millis(time.UtcNow());
         DateTime? until = seconds is { } s ? now.AddSeconds(s) : null;
         var ban = new BanRecord(target.Name, user.Name, reason, now, until);
         await metrics.StoreWrite.TimedAsync(() => store.SetBanAsync(ban));
@@ -120,7 +120,7 @@ internal sealed class ModerationModule(IChatStore store, Log log, ServerMetrics 
     {
         if (await FindTargetAsync(session, user, command.Ref, command.User) is not { } target)
             return;
-        bool lifted = await metrics.StoreWrite.TimedAsync(() => store.RemoveBanAsync(target.Name, DateTime.UtcNow));
+        bool lifted = await metrics.StoreWrite.TimedAsync(() => store.RemoveBanAsync(target.Name, time.UtcNow()));
         sanctions.RemoveBan(target.Name);
         if (!lifted)
         {
@@ -136,7 +136,7 @@ internal sealed class ModerationModule(IChatStore store, Log log, ServerMetrics 
     /// <summary>The bans and mutes in force, for the moderators' list (with Unban and Unmute beside each).</summary>
     public Task ListSanctions(ChatSession session, PlainCommand command)
     {
-        (List<BanRecord> bans, List<MuteRecord> mutes) = sanctions.InForce(DateTime.UtcNow);
+        (List<BanRecord> bans, List<MuteRecord> mutes) = sanctions.InForce(time.UtcNow());
         session.Send(ServerMessages.SanctionsInForce(bans, mutes, MaxSanctionsListed, command.Ref));
         return Task.CompletedTask;
     }

@@ -9,10 +9,9 @@ namespace RawSocketChat.Chat.Moderation;
 /// </summary>
 internal static class SanctionReplies
 {
-    /// <summary>True (and <c>muted</c> was sent) when the user may not write now.</summary>
-    public static bool RefuseIfMuted(this ISanctions sanctions, ChatSession session, ChatUser user, string? reference)
+    /// <summary>True (and <c>muted</c> was sent) when the user may not write at <paramref name="now"/> (wall time: a mute ends at a time of day).</summary>
+    public static bool RefuseIfMuted(this ISanctions sanctions, ChatSession session, ChatUser user, string? reference, DateTime now)
     {
-        DateTime now = DateTime.UtcNow;
         if (sanctions.FindMute(user.Name, now) is not { } mute)
             return false;
         long retryAfter = Math.Max(1, (long)Math.Ceiling((mute.ExpiresAt - now).TotalMilliseconds));
@@ -21,10 +20,10 @@ internal static class SanctionReplies
         return true;
     }
 
-    /// <summary>True (and <c>banned</c> was sent) when the name is banned now.</summary>
-    public static bool RefuseIfBanned(this ISanctions sanctions, ChatSession session, string? reference, string name)
+    /// <summary>True (and <c>banned</c> was sent) when the name is banned at <paramref name="now"/>.</summary>
+    public static bool RefuseIfBanned(this ISanctions sanctions, ChatSession session, string? reference, string name, DateTime now)
     {
-        if (sanctions.FindBan(name, DateTime.UtcNow) is not { } ban)
+        if (sanctions.FindBan(name, now) is not { } ban)
             return false;
         session.SendError(ChatErrorCode.Banned, BannedMessage(ban), reference, until: ban.ExpiresAt, reason: ban.Reason);
         return true;

@@ -10,7 +10,7 @@ namespace RawSocketChat.Chat.Presence;
 /// tells the rooms.
 /// </summary>
 internal sealed class PresenceModule(ChatSettings settings, IPresence presence, RoomRegistry rooms, RoomListFeed roomList,
-    IRoomLookup lookup, ISanctions sanctions)
+    IRoomLookup lookup, ISanctions sanctions, TimeProvider time)
 {
     public IPresence Online => presence;
 
@@ -31,10 +31,10 @@ internal sealed class PresenceModule(ChatSettings settings, IPresence presence, 
 
     public Task Typing(ChatSession session, ChatUser user, RoomCommand command)
     {
-        if (sanctions.FindMute(user.Name, DateTime.UtcNow) is not null)
+        if (sanctions.FindMute(user.Name, time.UtcNow()) is not null)
             return Task.CompletedTask; // a muted user's typing would be a tease: dropped like a throttled one
         if (lookup.Joined(session, command.Ref, command.Room) is { } room)
-            room.Typing(user, Environment.TickCount64, (long)settings.TypingInterval.TotalMilliseconds);
+            room.Typing(user, time.Milliseconds(), (long)settings.TypingInterval.TotalMilliseconds);
         return Task.CompletedTask;
     }
 }

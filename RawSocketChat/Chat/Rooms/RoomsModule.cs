@@ -17,7 +17,7 @@ namespace RawSocketChat.Chat.Rooms;
 /// </para>
 /// </summary>
 internal sealed class RoomsModule(ChatSettings settings, IChatStore store, Log log, RoomRegistry rooms, IPresence presence,
-    IUserConnections connections, IModerationLog moderationLog) : IRoomLookup
+    IUserConnections connections, IModerationLog moderationLog, TimeProvider time) : IRoomLookup
 {
     /// <summary>How many of the latest messages a <c>joined</c> carries, and a room keeps in memory for it.</summary>
     public const int HistoryOnJoin = 50;
@@ -60,7 +60,7 @@ internal sealed class RoomsModule(ChatSettings settings, IChatStore store, Log l
             session.SendError(ChatErrorCode.TooManyRooms, $"this server holds at most {settings.MaxRooms} rooms", command.Ref);
             return;
         }
-        DateTime now = DateTime.UtcNow;
+        DateTime now = time.UtcNow();
         if (!await store.CreateRoomAsync(new RoomRecord(name, user.Name, now, Private: command.Private)))
         {
             session.SendError(ChatErrorCode.RoomExists, $"room '{name}' exists", command.Ref);
@@ -108,7 +108,7 @@ internal sealed class RoomsModule(ChatSettings settings, IChatStore store, Log l
             return;
         }
         bool asModerator = !room.IsMember(user.Key);
-        if (!await store.AddRoomMemberAsync(room.Name, invitee.Name, DateTime.UtcNow))
+        if (!await store.AddRoomMemberAsync(room.Name, invitee.Name, time.UtcNow()))
         {
             session.Send(ServerMessages.Ack(command.Ref, room.Name, duplicate: true)); // a member already
             return;
@@ -169,7 +169,7 @@ internal sealed class RoomsModule(ChatSettings settings, IChatStore store, Log l
         if (!Require(session, command.Ref, command.Room, "room") || Find(session, command.Ref, command.Room) is not { } room)
             return;
         if (!user.IsGuest && !room.IsMember(user.Key))
-            await store.AddRoomMemberAsync(room.Name, user.Name, DateTime.UtcNow);
+            await store.AddRoomMemberAsync(room.Name, user.Name, time.UtcNow());
         await room.EnsureLoadedAsync(store);
         // No logout can interleave (a connection's commands run one at a time), and the transport calls OnClosed
         // only after this returns, so SignOut will find this subscription even if the socket closed meanwhile.

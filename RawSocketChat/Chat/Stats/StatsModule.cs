@@ -10,7 +10,7 @@ namespace RawSocketChat.Chat.Stats;
 /// Analytics: the seed's "count users / messages per user", as SQL aggregates computed by the store when asked
 /// (<c>stats</c> for admins on the socket, <c>GET /api/stats</c> with an admin's token), plus who is online now.
 /// </summary>
-internal sealed class StatsModule(IChatStore store, RoomRegistry registry, IPresence presence)
+internal sealed class StatsModule(IChatStore store, RoomRegistry registry, IPresence presence, TimeProvider time)
 {
     /// <summary>How many posters <c>stats</c> lists.</summary>
     public const int TopPosters = 10;
@@ -27,7 +27,7 @@ internal sealed class StatsModule(IChatStore store, RoomRegistry registry, IPres
     /// <summary>The numbers behind <c>stats</c>; see <see cref="ChatStats"/>.</summary>
     public async Task<ChatStats> GetStatsAsync(CancellationToken cancellationToken = default)
     {
-        DateTime now = Millis(DateTime.UtcNow);
+        DateTime now = Millis(time.UtcNow());
         var currentHour = new DateTime(now.Ticks - now.Ticks % TimeSpan.TicksPerHour, DateTimeKind.Utc);
         DateTime firstHour = currentHour.AddHours(-23);
 
