@@ -395,6 +395,8 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         foreach (Room room in rooms.MembershipsOf(user.Key).ToList())
             if (room.Leave(user, null, null))
                 roomList.Changed(room);
+        // A device that logged in again while this ran (its session is gone from the store, not its connection).
+        signedOut += SignOutEverywhere(user.Key, except: session, reason: "account_deleted");
         SignOut(session);
         connections.SendToEveryone(ServerMessages.UserDeleted(user.Name));
         metrics.AccountDeleted();
