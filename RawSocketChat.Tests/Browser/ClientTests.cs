@@ -397,10 +397,25 @@ public sealed class ClientTests(BrowserFixture fixture)
         await page.ExpectMessageAsync("hello from file://");
 
         // A reload keeps the server address and the session. The page wrote both at log-in; Chromium hands a page's
-        // localStorage writes to the browser process asynchronously, and once (CI, under load) a reload of a file://
-        // page came back with none of them — so the reload waits until the page sees them and a moment more.
+        // localStorage writes to the browser process asynchronously, and under load a reload of a file:// page came
+        // back with none of them (twice: once with a 500 ms pause first). So the reload waits until another page of
+        // the same origin (every file:// page shares one) sees them: then the browser process has them, not only
+        // this renderer.
         await page.Page.WaitForFunctionAsync("() => localStorage.getItem('rawsocketchat.session') && localStorage.getItem('rawsocketchat.server')");
-        await Task.Delay(500);
+        string probeFile = Path.Combine(Path.GetTempPath(), $"rawsocketchat-probe-{Guid.NewGuid():N}.html");
+        await File.WriteAllTextAsync(probeFile, "<!doctype html><title>probe</title>");
+        try
+        {
+            IPage probe = await context.NewPageAsync();
+            await probe.GotoAsync(new Uri(probeFile).AbsoluteUri);
+            await probe.WaitForFunctionAsync("() => localStorage.getItem('rawsocketchat.session') && localStorage.getItem('rawsocketchat.server')",
+                null, new() { Timeout = 15_000, PollingInterval = 100 });
+            await probe.CloseAsync();
+        }
+        finally
+        {
+            File.Delete(probeFile);
+        }
         await page.Page.ReloadAsync();
         await page.ExpectInRoomAsync("lobby");
         await page.ExpectMessageAsync("hello from file://");
