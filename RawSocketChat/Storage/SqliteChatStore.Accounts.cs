@@ -96,42 +96,22 @@ public sealed partial class SqliteChatStore
         return command;
     }
 
-    public Task<bool> SetUserRoleAsync(string name, Role role, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Write(connection =>
-        {
-            using SqliteCommand command = connection.CreateCommand();
-            command.CommandText = "UPDATE users SET role = $role WHERE name_key = $key";
-            command.Parameters.AddWithValue("$role", role.ToWire());
-            command.Parameters.AddWithValue("$key", Key(name));
-            return command.ExecuteNonQuery() == 1;
-        }));
+    public Task<bool> SetUserRoleAsync(string name, Role role, CancellationToken cancellationToken = default) => SetUserColumn(name, "role", role.ToWire());
 
-    public Task<bool> SetUserColorAsync(string name, string color, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Write(connection =>
-        {
-            using SqliteCommand command = connection.CreateCommand();
-            command.CommandText = "UPDATE users SET color = $color WHERE name_key = $key";
-            command.Parameters.AddWithValue("$color", color);
-            command.Parameters.AddWithValue("$key", Key(name));
-            return command.ExecuteNonQuery() == 1;
-        }));
+    public Task<bool> SetUserColorAsync(string name, string color, CancellationToken cancellationToken = default) => SetUserColumn(name, "color", color);
 
-    public Task<bool> SetUserNameSpellingAsync(string name, string spelling, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Write(connection =>
-        {
-            using SqliteCommand command = connection.CreateCommand();
-            command.CommandText = "UPDATE users SET name = $spelling WHERE name_key = $key";
-            command.Parameters.AddWithValue("$spelling", spelling);
-            command.Parameters.AddWithValue("$key", Key(name));
-            return command.ExecuteNonQuery() == 1;
-        }));
+    public Task<bool> SetUserNameSpellingAsync(string name, string spelling, CancellationToken cancellationToken = default) => SetUserColumn(name, "name", spelling);
 
     public Task<bool> SetPasswordHashAsync(string name, string passwordHash, CancellationToken cancellationToken = default) =>
+        SetUserColumn(name, "password_hash", passwordHash);
+
+    /// <summary>Sets one column of a user's row; false when there is no such user. The column is ours, never input.</summary>
+    private Task<bool> SetUserColumn(string name, string column, string value) =>
         Task.FromResult(Write(connection =>
         {
             using SqliteCommand command = connection.CreateCommand();
-            command.CommandText = "UPDATE users SET password_hash = $hash WHERE name_key = $key";
-            command.Parameters.AddWithValue("$hash", passwordHash);
+            command.CommandText = $"UPDATE users SET {column} = $value WHERE name_key = $key";
+            command.Parameters.AddWithValue("$value", value);
             command.Parameters.AddWithValue("$key", Key(name));
             return command.ExecuteNonQuery() == 1;
         }));

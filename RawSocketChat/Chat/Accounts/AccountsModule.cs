@@ -311,18 +311,8 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         if (!Require(session, command.Ref, command.Password, "password") || !Require(session, command.Ref, command.NewPassword, "newPassword")
             || !CheckNewPassword(session, command.Ref, command.NewPassword!))
             return;
-        IPAddress client = session.Connection.ClientAddress;
-        if (IsThrottled(session, command.Ref, user.Key, client, "too many wrong passwords; try again later"))
+        if (!await ProvePasswordAsync(session, user, command.Password!, command.Ref, "the current password is wrong"))
             return;
-        string current = command.Password!;
-        UserRecord? record = current.Length <= MaxPasswordLength ? await store.FindUserAsync(user.Name) : null;
-        if (record is null || !await HashWorkAsync(() => PasswordHasher.Verify(current, record.PasswordHash)))
-        {
-            loginThrottle.RecordFailure(user.Key, client, time.Milliseconds());
-            session.SendError(ChatErrorCode.BadCredentials, "the current password is wrong", command.Ref);
-            return;
-        }
-        loginThrottle.RecordSuccess(user.Key);
         string hash = await HashWorkAsync(() => _hasher.Hash(command.NewPassword!));
         await metrics.StoreWrite.TimedAsync(() => store.SetPasswordHashAsync(user.Name, hash));
         int revoked = await metrics.StoreWrite.TimedAsync(() => store.DeleteUserSessionsAsync(user.Name, session.TokenHash));
@@ -357,18 +347,8 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
         }
         if (!Require(session, command.Ref, command.Password, "password"))
             return;
-        IPAddress client = session.Connection.ClientAddress;
-        if (IsThrottled(session, command.Ref, user.Key, client, "too many wrong passwords; try again later"))
+        if (!await ProvePasswordAsync(session, user, command.Password!, command.Ref, "the password is wrong"))
             return;
-        string password = command.Password!;
-        UserRecord? record = password.Length <= MaxPasswordLength ? await store.FindUserAsync(user.Name) : null;
-        if (record is null || !await HashWorkAsync(() => PasswordHasher.Verify(password, record.PasswordHash)))
-        {
-            loginThrottle.RecordFailure(user.Key, client, time.Milliseconds());
-            session.SendError(ChatErrorCode.BadCredentials, "the password is wrong", command.Ref);
-            return;
-        }
-        loginThrottle.RecordSuccess(user.Key);
 
         // The other devices first, and what they sent until now stored: a message of theirs committed after the
         // deletion would outlive the account. (This connection is here, in this command: it sends nothing meanwhile.)
@@ -512,6 +492,27 @@ internal sealed class AccountsModule(ChatSettings settings, IChatStore store, Lo
             return true;
         session.SendError(ChatErrorCode.AlreadyLoggedIn, "already logged in: send logout first", reference);
         return false;
+    }
+
+    /// <summary>
+    /// Whether a logged-in user's <paramref name="password"/> is theirs, for what needs more than a session (a new
+    /// password, deleting the account). A wrong one counts against the login throttle like a failed login, so none
+    /// of these is a side door for guessing; refusals (<c>rate_limited</c>, <c>bad_credentials</c>) are sent here.
+    /// </summary>
+    private async Task<bool> ProvePasswordAsync(ChatSession session, ChatUser user, string password, string? reference, string wrong)
+    {
+        IPAddress client = session.Connection.ClientAddress;
+        if (IsThrottled(session, reference, user.Key, client, "too many wrong passwords; try again later"))
+            return false;
+        UserRecord? record = password.Length <= MaxPasswordLength ? await store.FindUserAsync(user.Name) : null;
+        if (record is null || !await HashWorkAsync(() => PasswordHasher.Verify(password, record.PasswordHash)))
+        {
+            loginThrottle.RecordFailure(user.Key, client, time.Milliseconds());
+            session.SendError(ChatErrorCode.BadCredentials, wrong, reference);
+            return false;
+        }
+        loginThrottle.RecordSuccess(user.Key);
+        return true;
     }
 
     /// <summary>True (and <c>rate_limited</c> was sent) while the login throttle refuses this account or address.</summary>
