@@ -46,7 +46,7 @@ public sealed partial class SqliteChatStore
         Task.FromResult(Write<AccountDeletion?>(connection =>
         {
             using SqliteTransaction transaction = connection.BeginTransaction();
-            string? spelling = Scalar(connection, transaction, "SELECT name FROM users WHERE name_key = $key", name) as string;
+            string? spelling = ScalarOnUser(connection, transaction, "SELECT name FROM users WHERE name_key = $key", name) as string;
             if (spelling is null)
                 return null;
             // The account's messages first, while their rows still say whose they are: reactions and mention rows go
@@ -55,35 +55,35 @@ public sealed partial class SqliteChatStore
             // message for a rare operation, and no index of its own that every append would pay for.
             const string Mine = "room_key IN (SELECT name_key FROM rooms) AND user_key = $key AND guest = 0 AND deleted_at IS NULL";
             const string Own = "SELECT id FROM messages WHERE " + Mine;
-            Execute(connection, transaction, $"DELETE FROM reactions WHERE message_id IN ({Own})", name);
-            Execute(connection, transaction, $"DELETE FROM message_mentions WHERE message_id IN ({Own})", name);
-            int messages = Execute(connection, transaction, $"UPDATE messages SET text = '', deleted_at = $at, mentions = NULL WHERE {Mine}", name, deletedAt);
-            Execute(connection, transaction, "DELETE FROM reactions WHERE user_key = $key AND guest = 0", name);
-            Execute(connection, transaction, "DELETE FROM read_positions WHERE user_key = $key", name);
-            Execute(connection, transaction, "INSERT OR IGNORE INTO retired_names(name_key, name, retired_at) VALUES ($key, $name, $at)", name, deletedAt, spelling);
+            ExecuteOnUser(connection, transaction, $"DELETE FROM reactions WHERE message_id IN ({Own})", name);
+            ExecuteOnUser(connection, transaction, $"DELETE FROM message_mentions WHERE message_id IN ({Own})", name);
+            int messages = ExecuteOnUser(connection, transaction, $"UPDATE messages SET text = '', deleted_at = $at, mentions = NULL WHERE {Mine}", name, deletedAt);
+            ExecuteOnUser(connection, transaction, "DELETE FROM reactions WHERE user_key = $key AND guest = 0", name);
+            ExecuteOnUser(connection, transaction, "DELETE FROM read_positions WHERE user_key = $key", name);
+            ExecuteOnUser(connection, transaction, "INSERT OR IGNORE INTO retired_names(name_key, name, retired_at) VALUES ($key, $name, $at)", name, deletedAt, spelling);
             // Sessions and memberships go with the row (ON DELETE CASCADE).
-            Execute(connection, transaction, "DELETE FROM users WHERE name_key = $key", name);
+            ExecuteOnUser(connection, transaction, "DELETE FROM users WHERE name_key = $key", name);
             transaction.Commit();
             return new AccountDeletion(messages);
         }));
 
     public Task<bool> IsNameRetiredAsync(string name, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Read(connection => Scalar(connection, null, "SELECT 1 FROM retired_names WHERE name_key = $key", name) is not null));
+        Task.FromResult(Read(connection => ScalarOnUser(connection, null, "SELECT 1 FROM retired_names WHERE name_key = $key", name) is not null));
 
     /// <summary>One statement on the user <paramref name="name"/> (<c>$key</c>; <c>$at</c> and <c>$name</c> when given); rows changed.</summary>
-    private static int Execute(SqliteConnection connection, SqliteTransaction transaction, string sql, string name, DateTime? at = null, string? spelling = null)
+    private static int ExecuteOnUser(SqliteConnection connection, SqliteTransaction transaction, string sql, string name, DateTime? at = null, string? spelling = null)
     {
-        using SqliteCommand command = Command(connection, transaction, sql, name, at, spelling);
+        using SqliteCommand command = CommandOnUser(connection, transaction, sql, name, at, spelling);
         return command.ExecuteNonQuery();
     }
 
-    private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql, string name)
+    private static object? ScalarOnUser(SqliteConnection connection, SqliteTransaction? transaction, string sql, string name)
     {
-        using SqliteCommand command = Command(connection, transaction, sql, name, null, null);
+        using SqliteCommand command = CommandOnUser(connection, transaction, sql, name, null, null);
         return command.ExecuteScalar();
     }
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, string name, DateTime? at, string? spelling)
+    private static SqliteCommand CommandOnUser(SqliteConnection connection, SqliteTransaction? transaction, string sql, string name, DateTime? at, string? spelling)
     {
         SqliteCommand command = connection.CreateCommand();
         command.Transaction = transaction;

@@ -168,11 +168,8 @@ internal sealed class MessagesModule
     {
         if (_lookup.Joined(session, command.Ref, command.Room) is not { } room)
             return;
-        if (command.Before is not null && !MessageIdGenerator.IsValid(command.Before))
-        {
-            session.SendError(ChatErrorCode.BadRequest, "'before' must be a message id", command.Ref);
+        if (command.Before is not null && !CheckMessageId(session, command.Ref, command.Before, "before"))
             return;
-        }
         int limit = command.Limit ?? RoomsModule.HistoryOnJoin;
         if (limit < 1)
         {
@@ -292,11 +289,12 @@ internal sealed class MessagesModule
     internal static void SendNoSuchMessage(ChatSession session, string? reference, string id, Room room) =>
         session.SendError(ChatErrorCode.NoSuchMessage, $"no message '{id}' in '{room.Name}'", reference);
 
-    internal static bool CheckMessageId(ChatSession session, string? reference, string? id)
+    /// <summary>Whether <paramref name="id"/> has the form of a message id; otherwise <c>bad_request</c> naming <paramref name="field"/>.</summary>
+    internal static bool CheckMessageId(ChatSession session, string? reference, string? id, string field = "id")
     {
         if (MessageIdGenerator.IsValid(id))
             return true;
-        session.SendError(ChatErrorCode.BadRequest, "'id' must be a message id", reference);
+        session.SendError(ChatErrorCode.BadRequest, $"'{field}' must be a message id", reference);
         return false;
     }
 

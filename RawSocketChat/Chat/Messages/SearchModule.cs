@@ -34,11 +34,8 @@ internal sealed class SearchModule(ChatSettings settings, IChatStore store, Serv
             session.SendError(ChatErrorCode.BadRequest, problem!, command.Ref);
             return;
         }
-        if (command.Before is not null && !MessageIdGenerator.IsValid(command.Before))
-        {
-            session.SendError(ChatErrorCode.BadRequest, "'before' must be a message id", command.Ref);
+        if (command.Before is not null && !MessagesModule.CheckMessageId(session, command.Ref, command.Before, "before"))
             return;
-        }
         if (command.User is not null && !NameRules.IsValidName(command.User))
         {
             session.SendError(ChatErrorCode.BadRequest, "'user' must be a user name", command.Ref);

@@ -20,12 +20,6 @@ public sealed class UserBudget(double ratePerSecond, int burst)
         }
     }
 
-    /// <summary>How many users have a bucket now (tests).</summary>
-    public int Tracked
-    {
-        get { lock (_buckets) return _buckets.Count; }
-    }
-
     public void Sweep(long nowMs)
     {
         lock (_buckets)

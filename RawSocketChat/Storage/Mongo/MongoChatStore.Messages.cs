@@ -103,13 +103,7 @@ public sealed partial class MongoChatStore
     public Task<IReadOnlyList<MessageRecord>> GetMessagesAsync(string room, string? beforeId, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        ObjectId? before = null;
-        if (beforeId is not null)
-        {
-            if (!TryParseId(beforeId, out ObjectId parsed))
-                throw new ArgumentException($"'{beforeId}' is not a message id", nameof(beforeId));
-            before = parsed;
-        }
+        ObjectId? before = ParseBound(beforeId, nameof(beforeId));
         if (limit == 0)
             return Task.FromResult<IReadOnlyList<MessageRecord>>([]); // MongoDB reads limit 0 as "no limit"
         return Guard<IReadOnlyList<MessageRecord>>(async () =>

@@ -86,13 +86,7 @@ public sealed partial class MongoChatStore
     public Task<IReadOnlyList<ModerationRecord>> GetModerationLogAsync(string? beforeId, int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        ObjectId? before = null;
-        if (beforeId is not null)
-        {
-            if (!TryParseId(beforeId, out ObjectId parsed))
-                throw new ArgumentException($"'{beforeId}' is not a 24-hex id", nameof(beforeId));
-            before = parsed;
-        }
+        ObjectId? before = ParseBound(beforeId, nameof(beforeId));
         if (limit == 0)
             return Task.FromResult<IReadOnlyList<ModerationRecord>>([]);
         return Guard<IReadOnlyList<ModerationRecord>>(async () =>

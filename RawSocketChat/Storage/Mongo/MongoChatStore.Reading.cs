@@ -36,13 +36,7 @@ public sealed partial class MongoChatStore
 
     public Task<UnreadCount> CountUnreadAsync(string user, string room, string? afterId, int cap, CancellationToken cancellationToken = default)
     {
-        ObjectId? after = null;
-        if (afterId is not null)
-        {
-            if (!TryParseId(afterId, out ObjectId parsed))
-                throw new ArgumentException($"'{afterId}' is not a message id", nameof(afterId));
-            after = parsed;
-        }
+        ObjectId? after = ParseBound(afterId, nameof(afterId));
         if (cap <= 0)
             return Task.FromResult(new UnreadCount(0, 0));
         return Guard(async () =>

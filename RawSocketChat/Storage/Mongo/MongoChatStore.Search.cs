@@ -19,31 +19,22 @@ public sealed partial class MongoChatStore
         int limit, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        ObjectId? before = null;
-        if (beforeId is not null)
-        {
-            if (!TryParseId(beforeId, out ObjectId parsed))
-                throw new ArgumentException($"'{beforeId}' is not a message id", nameof(beforeId));
-            before = parsed;
-        }
+        ObjectId? before = ParseBound(beforeId, nameof(beforeId));
         if (rooms.Count == 0 || limit == 0)
             return Task.FromResult<IReadOnlyList<MessageRecord>>([]);
+        // The index has the words, not their order: with a phrase, read candidates newest first, a batch at a time,
+        // and keep those with the phrase. Without one, every candidate is a match and one read of a page is all.
+        bool phrase = query.Terms.Any(t => t.IsPhrase);
+        int batchSize = phrase ? PhraseBatch : limit;
         return Guard<IReadOnlyList<MessageRecord>>(async () =>
         {
-            if (!query.Terms.Any(t => t.IsPhrase))
-            {
-                List<MessageDocument> page = await _messages.Find(MongoQueries.Search(query, rooms, user, before)).Sort(MongoQueries.NewestFirst)
-                    .Limit(limit).ToListAsync(cancellationToken);
-                return await CompleteAsync(page, cancellationToken);
-            }
-            // The index has the words, not their order: read candidates newest first and keep those with the phrase.
             var found = new List<MessageDocument>(limit);
             while (found.Count < limit)
             {
                 List<MessageDocument> batch = await _messages.Find(MongoQueries.Search(query, rooms, user, before)).Sort(MongoQueries.NewestFirst)
-                    .Limit(PhraseBatch).ToListAsync(cancellationToken);
-                found.AddRange(batch.Where(m => query.Matches(m.Text)).Take(limit - found.Count));
-                if (batch.Count < PhraseBatch)
+                    .Limit(batchSize).ToListAsync(cancellationToken);
+                found.AddRange(batch.Where(m => !phrase || query.Matches(m.Text)).Take(limit - found.Count));
+                if (batch.Count < batchSize)
                     break;
                 before = batch[^1].Id;
             }

@@ -142,6 +142,15 @@ public sealed partial class MongoChatStore : IChatStore
         }
     }
 
+    /// <summary>
+    /// An optional id that bounds a read (a page's <c>before</c>, an unread count's <c>after</c>): null for none. One that
+    /// is not an id is the caller's mistake, not "nothing there".
+    /// </summary>
+    private static ObjectId? ParseBound(string? id, string parameter) =>
+        id is null ? null
+        : TryParseId(id, out ObjectId parsed) ? parsed
+        : throw new ArgumentException($"'{id}' is not a 24-hex id", parameter);
+
     /// <summary>Ids are 24 lower-case hex digits (<see cref="MessageIdGenerator.IsValid"/>); anything else names nothing.</summary>
     private static bool TryParseId(string id, out ObjectId objectId)
     {
